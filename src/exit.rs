@@ -30,6 +30,8 @@ pub fn for_error(err: &Error) -> u8 {
         ErrorKind::Usage => USAGE,
         ErrorKind::Dns(_) => DNS,
         ErrorKind::Connect => CONNECT,
+        // A handshake that stalled is a timeout first: the server stopped answering.
+        ErrorKind::Tls(failure) if failure.timed_out => TIMEOUT,
         ErrorKind::Tls(_) | ErrorKind::TlsRequired => TLS,
         ErrorKind::Auth => AUTH,
         ErrorKind::Reply(reply) => for_reply_code(reply.code),

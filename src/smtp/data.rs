@@ -108,3 +108,24 @@ mod tests {
         assert_eq!(dot_stuff(b"a\r\n.b\r\n", LineEnding::Lf), b"a\n..b\n.\n");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the message, the stuffed form ends exactly once with CRLF.CRLF and
+        /// unstuffs back to the CRLF-normalised message: nothing lost, nothing added.
+        #[test]
+        fn stuffing_round_trips(message in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let wire = dot_stuff(&message, LineEnding::Crlf);
+            let normalized = normalize_line_endings(&message, LineEnding::Crlf);
+            prop_assert!(wire.ends_with(b".\r\n"));
+            let body = &wire[..wire.len() - 3];
+            prop_assert!(!body.windows(5).any(|w| w == b"\r\n.\r\n"), "early terminator");
+            prop_assert!(!body.starts_with(b".\r\n"), "early terminator at start");
+            prop_assert_eq!(dot_unstuff(&wire), normalized);
+        }
+    }
+}

@@ -151,3 +151,39 @@ mod tests {
         assert_eq!(c.list(), vec!["STARTTLS"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::smtp::reply::{LineEnd, Reply};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary EHLO text never panics the parser, and every keyword comes out upper case.
+        #[test]
+        fn ehlo_parser_never_panics(lines in proptest::collection::vec(".{0,120}", 1..40)) {
+            let reply = Reply { code: 250, enhanced: None, line_ends: vec![LineEnd::Crlf; lines.len()], lines };
+            let caps = Capabilities::from_ehlo(&reply);
+            for k in caps.keywords.keys() {
+                prop_assert_eq!(k, &k.to_ascii_uppercase());
+            }
+            let _ = (caps.size_limit(), caps.auth_mechanisms(), caps.list());
+        }
+
+        /// Advertised keywords and parameters are found again.
+        #[test]
+        fn advertised_keywords_are_found(
+            kws in proptest::collection::btree_set("[A-Z][A-Z0-9-]{0,15}", 1..20),
+            size in 1u64..1_000_000_000,
+        ) {
+            let mut lines = vec!["mx.example".to_string(), format!("SIZE {size}")];
+            lines.extend(kws.iter().filter(|k| *k != "SIZE").cloned());
+            let reply = Reply { code: 250, enhanced: None, line_ends: vec![LineEnd::Crlf; lines.len()], lines };
+            let caps = Capabilities::from_ehlo(&reply);
+            prop_assert_eq!(caps.size_limit(), Some(size));
+            for k in &kws {
+                prop_assert!(caps.has(k));
+            }
+        }
+    }
+}

@@ -436,3 +436,54 @@ mod tests {
         assert_eq!(none.queue_id(), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// No input line, however hostile, makes the parser panic; a bad line is an error.
+        #[test]
+        fn assembler_never_panics(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..50)) {
+            let mut asm = ReplyAssembler::new();
+            for line in &lines {
+                match asm.push(line, LineEnd::Crlf) {
+                    Ok(Some(reply)) => {
+                        prop_assert!((200..=559).contains(&reply.code));
+                        prop_assert_eq!(reply.lines.len(), reply.line_ends.len());
+                        asm = ReplyAssembler::new();
+                    }
+                    Ok(None) => {}
+                    Err(_) => asm = ReplyAssembler::new(),
+                }
+            }
+        }
+
+        /// A well-formed reply parses back to its code and lines.
+        #[test]
+        fn well_formed_replies_round_trip(
+            code in 200u16..=559,
+            lines in proptest::collection::vec("[ -~]{0,80}", 1..20),
+        ) {
+            prop_assume!(code % 100 / 10 <= 5);
+            let last = lines.len() - 1;
+            let wire: String = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("{code}{}{l}\r\n", if i == last { ' ' } else { '-' }))
+                .collect();
+            let reply = parse_reply(&wire).unwrap();
+            prop_assert_eq!(reply.code, code);
+            prop_assert_eq!(&reply.lines, &lines);
+        }
+
+        /// Any change of code inside a multi-line reply is refused.
+        #[test]
+        fn changed_codes_are_always_refused(a in 200u16..=559, b in 200u16..=559) {
+            prop_assume!(a != b && a % 100 / 10 <= 5 && b % 100 / 10 <= 5);
+            let wire = format!("{a}-first\r\n{b} second\r\n");
+            prop_assert_eq!(parse_reply(&wire), Err(ReplyError::CodeChanged { first: a, now: b }));
+        }
+    }
+}
