@@ -53,7 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtp-doctor' -ScriptBlock {
         'smtp-doctor;check' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Probe this host instead of resolving MX')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Probe this host instead of resolving MX')
-            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission)')
+            [CompletionResult]::new('--ports', '--ports', [CompletionResultType]::ParameterName, 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission, any other smtp) [default: 25,587,465, or the port given in --server HOST:PORT]')
             [CompletionResult]::new('--ehlo', '--ehlo', [CompletionResultType]::ParameterName, 'EHLO name to announce (default: this host''s FQDN)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most probes in flight at once')
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'SNI name to send (default: the host name probed)')
@@ -136,8 +136,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtp-doctor' -ScriptBlock {
         'smtp-doctor;shell' {
             [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'Run this script file instead of reading commands interactively')
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'SNI name to send (default: the server''s host name)')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, when TARGET is a domain')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, when TARGET is a domain')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, when TARGET has none (default 25; 465 means implicit TLS)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, when TARGET has none (default 25; 465 means implicit TLS)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR in the environment means never, unless `always`)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline in seconds for each network step (each reply, write and TLS handshake)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Deadline in seconds for each TCP connection attempt')
@@ -145,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtp-doctor' -ScriptBlock {
             [CompletionResult]::new('--tls-backend', '--tls-backend', [CompletionResultType]::ParameterName, 'TLS implementation to use')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Connect with implicit TLS (default on port 465)')
+            [CompletionResult]::new('--allow-plaintext-auth', '--allow-plaintext-auth', [CompletionResultType]::ParameterName, 'Let /auth send credentials over a connection without TLS')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON Lines events on stdout instead of the human transcript')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail: full explanations, transcripts of every probe')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail: full explanations, transcripts of every probe')

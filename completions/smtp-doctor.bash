@@ -513,7 +513,7 @@ _smtp__doctor() {
             return 0
             ;;
         smtp__subcmd__doctor__subcmd__shell)
-            opts="-p -v -q -4 -6 -h -V --script --tls --sni --port --json --color --verbose --quiet --timeout --connect-timeout --dns-server --tls-backend --ca-file --insecure --show-crlf --show-secrets --help --version"
+            opts="-p -v -q -4 -6 -h -V --script --tls --sni --port --allow-plaintext-auth --json --color --verbose --quiet --timeout --connect-timeout --dns-server --tls-backend --ca-file --insecure --show-crlf --show-secrets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -49,7 +49,7 @@ set edit:completion:arg-completer[smtp-doctor] = {|@words|
         &'smtp-doctor;check'= {
             cand -s 'Probe this host instead of resolving MX'
             cand --server 'Probe this host instead of resolving MX'
-            cand --ports 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission)'
+            cand --ports 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission, any other smtp) [default: 25,587,465, or the port given in --server HOST:PORT]'
             cand --ehlo 'EHLO name to announce (default: this host''s FQDN)'
             cand --concurrency 'Most probes in flight at once'
             cand --sni 'SNI name to send (default: the host name probed)'
@@ -130,8 +130,8 @@ set edit:completion:arg-completer[smtp-doctor] = {|@words|
         &'smtp-doctor;shell'= {
             cand --script 'Run this script file instead of reading commands interactively'
             cand --sni 'SNI name to send (default: the server''s host name)'
-            cand -p 'Port, when TARGET is a domain'
-            cand --port 'Port, when TARGET is a domain'
+            cand -p 'Port, when TARGET has none (default 25; 465 means implicit TLS)'
+            cand --port 'Port, when TARGET has none (default 25; 465 means implicit TLS)'
             cand --color 'When to use colour (NO_COLOR in the environment means never, unless `always`)'
             cand --timeout 'Deadline in seconds for each network step (each reply, write and TLS handshake)'
             cand --connect-timeout 'Deadline in seconds for each TCP connection attempt'
@@ -139,6 +139,7 @@ set edit:completion:arg-completer[smtp-doctor] = {|@words|
             cand --tls-backend 'TLS implementation to use'
             cand --ca-file 'Also trust the CA certificates in this PEM file'
             cand --tls 'Connect with implicit TLS (default on port 465)'
+            cand --allow-plaintext-auth 'Let /auth send credentials over a connection without TLS'
             cand --json 'Print JSON Lines events on stdout instead of the human transcript'
             cand -v 'More detail: full explanations, transcripts of every probe'
             cand --verbose 'More detail: full explanations, transcripts of every probe'

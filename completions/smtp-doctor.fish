@@ -51,7 +51,7 @@ complete -c smtp-doctor -n "__fish_smtp_doctor_needs_command" -f -a "completions
 complete -c smtp-doctor -n "__fish_smtp_doctor_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c smtp-doctor -n "__fish_smtp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -s s -l server -d 'Probe this host instead of resolving MX' -r
-complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -l ports -d 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission)' -r
+complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -l ports -d 'Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission, any other smtp) [default: 25,587,465, or the port given in --server HOST:PORT]' -r
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -l ehlo -d 'EHLO name to announce (default: this host\'s FQDN)' -r
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -l concurrency -d 'Most probes in flight at once' -r
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand check" -l sni -d 'SNI name to send (default: the host name probed)' -r
@@ -135,7 +135,7 @@ complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand send" -s h -l he
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand send" -s V -l version -d 'Print version'
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l script -d 'Run this script file instead of reading commands interactively' -r -F
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l sni -d 'SNI name to send (default: the server\'s host name)' -r
-complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -s p -l port -d 'Port, when TARGET is a domain' -r
+complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -s p -l port -d 'Port, when TARGET has none (default 25; 465 means implicit TLS)' -r
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless `always`)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -146,6 +146,7 @@ complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l tls-ba
 native\t'The platform\'s TLS library (OpenSSL on Linux)'"
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l ca-file -d 'Also trust the CA certificates in this PEM file' -r -F
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l tls -d 'Connect with implicit TLS (default on port 465)'
+complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l allow-plaintext-auth -d 'Let /auth send credentials over a connection without TLS'
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -l json -d 'Print JSON Lines events on stdout instead of the human transcript'
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -s v -l verbose -d 'More detail: full explanations, transcripts of every probe'
 complete -c smtp-doctor -n "__fish_smtp_doctor_using_subcommand shell" -s q -l quiet -d 'Less output: only errors and the result'

@@ -137,8 +137,9 @@ pub struct CheckArgs {
     /// Probe this host instead of resolving MX.
     #[arg(short, long, value_name = "HOST[:PORT]")]
     pub server: Option<String>,
-    /// Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission).
-    #[arg(long, value_name = "LIST", default_value = "25,587,465", value_delimiter = ',')]
+    /// Ports to probe, each PORT[/smtp|submission|tls] (465 means tls, 587 submission, any
+    /// other smtp) [default: 25,587,465, or the port given in --server HOST:PORT].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub ports: Vec<String>,
     /// EHLO name to announce (default: this host's FQDN).
     #[arg(long, value_name = "NAME")]
@@ -292,9 +293,12 @@ pub struct ShellArgs {
     /// SNI name to send (default: the server's host name).
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
-    /// Port, when TARGET is a domain.
+    /// Port, when TARGET has none (default 25; 465 means implicit TLS).
     #[arg(short, long, value_name = "PORT")]
     pub port: Option<u16>,
+    /// Let /auth send credentials over a connection without TLS.
+    #[arg(long)]
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Args)]

@@ -65,6 +65,8 @@ pub struct Dns {
     resolver: TokioResolver,
     /// The server asked, for messages ("system resolver" when None).
     server: Option<SocketAddr>,
+    /// The per-query timeout (for [`Dns::ptr_from_server`]).
+    timeout: Duration,
 }
 
 /// Parses `IP[:PORT]` (also `[v6]:port`); the port defaults to 53.
@@ -114,7 +116,7 @@ impl Dns {
         let resolver = builder.build().map_err(|e| {
             Error::new(Phase::Dns, ErrorKind::Dns(DnsFailure::Other), format!("cannot set up the resolver: {e}"))
         })?;
-        Ok(Dns { rt, resolver, server })
+        Ok(Dns { rt, resolver, server, timeout })
     }
 
     fn who(&self) -> String {
@@ -252,10 +254,11 @@ impl Dns {
                 Err(e) => last_err = Some(self.classify(host, "address", &e)),
             }
         }
-        if out.is_empty() && !any_answer {
-            if let Some((failure, message)) = last_err {
-                return Err(self.dns_error(failure, message));
-            }
+        if out.is_empty()
+            && !any_answer
+            && let Some((failure, message)) = last_err
+        {
+            return Err(self.dns_error(failure, message));
         }
         Ok(out)
     }
@@ -303,6 +306,116 @@ impl Dns {
                 (DnsFailure::NoMailServers | DnsFailure::NxDomain, _) => Ok(vec![]),
                 (failure, message) => Err(self.dns_error(failure, message)),
             },
+        }
+    }
+
+    /// The PTR names of an address as `--dns-server` answers them. hickory answers loopback
+    /// reverse names itself (`localhost`, RFC 6761 §6.3) without asking anyone; like
+    /// `dig @server -x 127.0.0.1`, this asks the named server for loopback addresses. Without
+    /// `--dns-server`, and for other addresses, it is [`Dns::ptr`].
+    pub fn ptr_from_server(&self, ip: IpAddr) -> Result<Vec<String>> {
+        match self.server {
+            Some(server) if ip.is_loopback() => self.ptr_direct(server, ip),
+            _ => self.ptr(ip),
+        }
+    }
+
+    /// One PTR query over UDP to `server`, bounded by the resolver timeout (twice, as the
+    /// resolver tries twice).
+    fn ptr_direct(&self, server: SocketAddr, ip: IpAddr) -> Result<Vec<String>> {
+        use hickory_resolver::proto::op::{Message, MessageType, OpCode, Query};
+        use hickory_resolver::proto::rr::Name;
+        let name = reverse_name(ip);
+        let fail = |failure: DnsFailure, what: String| self.dns_error(failure, what);
+        let qname = Name::from_ascii(format!("{name}."))
+            .map_err(|e| fail(DnsFailure::Other, format!("bad reverse name {name}: {e}")))?;
+        let id = (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+            & 0xffff) as u16;
+        let mut query = Message::new(id, MessageType::Query, OpCode::Query);
+        query.metadata.recursion_desired = true;
+        query.add_query(Query::query(qname, RecordType::PTR));
+        let wire = query.to_vec().map_err(|e| {
+            fail(
+                DnsFailure::Other,
+                format!("cannot encode the PTR query for {name}: {e}"),
+            )
+        })?;
+        let bind: SocketAddr = if server.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .map_err(|_| fail(DnsFailure::Other, "bad bind address".into()))?;
+        let io = |e: std::io::Error| {
+            fail(
+                DnsFailure::Other,
+                format!("the PTR query for {name} to {server} failed: {e}"),
+            )
+        };
+        let socket = std::net::UdpSocket::bind(bind).map_err(io)?;
+        socket.connect(server).map_err(io)?;
+        let deadline = std::time::Instant::now() + self.timeout * 2;
+        let mut buf = [0u8; 4096];
+        let mut sent = 0;
+        loop {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(fail(
+                    DnsFailure::Timeout,
+                    format!(
+                        "{} did not answer the PTR query for {name} in time",
+                        self.who()
+                    ),
+                ));
+            }
+            if sent == 0 || (sent == 1 && deadline - now <= self.timeout) {
+                socket.send(&wire).map_err(io)?;
+                sent += 1;
+            }
+            let wait = (deadline - now)
+                .min(self.timeout)
+                .max(Duration::from_millis(1));
+            let _ = socket.set_read_timeout(Some(wait));
+            let n = match socket.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(io(e)),
+            };
+            let Ok(reply) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            if reply.metadata.id != id || reply.metadata.message_type != MessageType::Response {
+                continue;
+            }
+            return match reply.metadata.response_code {
+                ResponseCode::NoError | ResponseCode::NXDomain => Ok(reply
+                    .answers
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::PTR(p) => Some(p.0.to_utf8().trim_end_matches('.').to_string()),
+                        _ => None,
+                    })
+                    .collect()),
+                ResponseCode::ServFail => Err(fail(
+                    DnsFailure::ServFail,
+                    format!("{} answered SERVFAIL for {name} PTR", self.who()),
+                )),
+                code => Err(fail(
+                    DnsFailure::Other,
+                    format!("{} answered {code} for {name} PTR", self.who()),
+                )),
+            };
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod connect;
 mod dns;
 mod error;
 mod exit;
@@ -9,8 +10,10 @@ mod explain;
 mod message;
 mod net;
 mod output;
+mod repl;
 mod report;
 mod sanitize;
+mod script;
 mod secret;
 mod send;
 mod shell;
@@ -85,11 +88,38 @@ fn completions(shell: CompletionShell) -> Vec<u8> {
     buf
 }
 
-/// The man page (roff), generated from the clap definition (checked in as man/smtp-doctor.1).
+/// The man page (roff), generated from the clap definition (checked in as man/smtp-doctor.1):
+/// the top-level page, then each command's synopsis and options, then the exit status.
 fn man_page() -> Vec<u8> {
     let cmd = Cli::command();
-    let man = clap_mangen::Man::new(cmd);
+    let man = clap_mangen::Man::new(cmd.clone());
     let mut buf = Vec::new();
-    let _ = man.render(&mut buf);
+    let _ = man.render_title(&mut buf);
+    let _ = man.render_name_section(&mut buf);
+    let _ = man.render_synopsis_section(&mut buf);
+    let _ = man.render_description_section(&mut buf);
+    let _ = man.render_options_section(&mut buf);
+    let _ = man.render_subcommands_section(&mut buf);
+    for sub in cmd.get_subcommands().filter(|s| !matches!(s.get_name(), "completions" | "man" | "help")) {
+        let name = format!("smtp-doctor {}", sub.get_name());
+        let sub_man = clap_mangen::Man::new(sub.clone().bin_name(name.clone()).display_name(name.clone()));
+        let mut part = Vec::new();
+        let _ = sub_man.render_synopsis_section(&mut part);
+        let _ = sub_man.render_description_section(&mut part);
+        let _ = sub_man.render_options_section(&mut part);
+        let text = String::from_utf8_lossy(&part)
+            .replace(".SH SYNOPSIS", &format!(".SH \"{}\"", name.to_uppercase()))
+            .replace(".SH DESCRIPTION\n", ".PP\n")
+            .replace(".SH OPTIONS", ".SS Options");
+        buf.extend_from_slice(text.as_bytes());
+    }
+    buf.extend_from_slice(b".SH \"EXIT STATUS\"\n");
+    for line in cli::EXIT_CODES_HELP.lines().skip(1) {
+        let line = line.trim();
+        if let Some((code, meaning)) = line.split_once(' ') {
+            buf.extend_from_slice(format!(".TP\n\\fB{code}\\fR\n{}\n", meaning.trim()).as_bytes());
+        }
+    }
+    let _ = man.render_version_section(&mut buf);
     buf
 }

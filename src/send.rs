@@ -3,23 +3,28 @@
 //! server's queue id.
 
 use crate::cli::{AuthChoice, GlobalArgs, LineEnding, QuitAfter, SendArgs};
-use crate::dns::{Dns, Family};
+use crate::connect::{self, Connected};
+use crate::dns::Dns;
 use crate::error::{Error, ErrorKind, Phase, Result};
 use crate::exit;
 use crate::message::{self, MessageSpec};
-use crate::net::connect::{Attempt, ConnectProgress, connect_first};
-use crate::net::tls::{self, TlsParams};
-use crate::report::{Event, MxEntry, Observer};
+use crate::net::connect::Attempt;
+use crate::net::tls::TlsParams;
+use crate::report::{Event, Observer};
 use crate::secret::Secret;
 use crate::smtp::auth::Mechanism;
 use crate::smtp::command::{Command, check_argument};
 use crate::smtp::reply::Reply;
-use crate::smtp::session::{Session, SessionConfig, tls_error};
+use crate::smtp::session::{Session, SessionConfig};
 use crate::target::{clean_address, domain_of, split_host_port};
 use serde::Serialize;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+// The connection helpers moved to `connect` (shared with `shell`); their old paths stay valid.
+#[allow(unused_imports)]
+pub use crate::connect::{family, host_addresses, tls_params};
 
 /// How TLS is used (SPEC.md port rules: 465 implicit, 587 STARTTLS required, 25 when offered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,7 +58,8 @@ struct Plan {
     server: Option<(String, Option<u16>)>,
     port: u16,
     tls: TlsMode,
-    ehlo: String,
+    /// `--ehlo`; without it, [`default_ehlo`] once connected.
+    ehlo: Option<String>,
     auth: Option<(AuthChoice, String, Secret)>,
     message: Option<Vec<u8>>,
     quit_after: QuitAfter,
@@ -140,8 +146,10 @@ impl Plan {
         } else {
             TlsMode::for_port(port)
         };
-        let ehlo = args.ehlo.clone().unwrap_or(client.clone());
-        check_argument("EHLO name", &ehlo).map_err(Error::usage)?;
+        let ehlo = args.ehlo.clone();
+        if let Some(name) = &ehlo {
+            check_argument("EHLO name", name).map_err(Error::usage)?;
+        }
         let auth = match args.auth {
             None => None,
             Some(choice) => {
@@ -171,6 +179,19 @@ impl Plan {
 pub fn client_name() -> String {
     let name = gethostname::gethostname().to_string_lossy().into_owned();
     if name.is_empty() { "localhost".into() } else { name }
+}
+
+/// The EHLO name when none was given: this host's name when it is fully qualified, otherwise
+/// the address literal of our end of the connection (RFC 5321 §4.1.4: a client without a
+/// meaningful name SHOULD use an address literal).
+pub fn default_ehlo(local: Option<SocketAddr>) -> String {
+    let name = client_name();
+    match local {
+        Some(_) if name.contains('.') => name,
+        Some(SocketAddr::V4(a)) => format!("[{}]", a.ip()),
+        Some(SocketAddr::V6(a)) => format!("[IPv6:{}]", a.ip()),
+        None => name,
+    }
 }
 
 fn prompt_password(user: &str) -> Result<Secret> {
@@ -223,136 +244,22 @@ fn server_hosts(plan: &Plan, dns: &mut Option<Dns>, global: &GlobalArgs, obs: &m
         return Ok(vec![host.clone()]);
     }
     let domain = domain_of(&plan.recipients[0]).to_string();
-    let servers = resolver(dns, global)?.mail_servers(&domain)?;
-    obs.event(Event::Resolve {
-        domain: servers.domain.clone(),
-        mx: servers.hosts.iter().map(|h| MxEntry { preference: h.preference, host: h.host.clone() }).collect(),
-        implicit: servers.implicit,
-    });
+    let hosts = connect::mail_hosts(&domain, dns, global, obs)?;
     if plan.recipients.iter().any(|r| !domain_of(r).eq_ignore_ascii_case(&domain)) {
         obs.event(Event::warning(format!(
             "recipients are in several domains; all are sent to the MX of {domain}, which may refuse to relay for the others"
         )));
     }
-    Ok(servers.hosts.into_iter().map(|h| h.host).collect())
-}
-
-fn resolver<'d>(dns: &'d mut Option<Dns>, global: &GlobalArgs) -> Result<&'d Dns> {
-    if dns.is_none() {
-        let server = match &global.dns_server {
-            Some(s) => Some(crate::dns::parse_server(s).map_err(Error::usage)?),
-            None => None,
-        };
-        *dns = Some(Dns::new(server, Duration::from_secs_f64(global.timeout.min(10.0)))?);
-    }
-    dns.as_ref().ok_or_else(|| Error::new(Phase::Dns, ErrorKind::Dns(crate::error::DnsFailure::Other), "no resolver"))
-}
-
-/// The socket addresses of a host: an IP literal as is, otherwise DNS (`--dns-server`) or the
-/// system's resolver (which also reads /etc/hosts).
-pub fn host_addresses(
-    host: &str,
-    port: u16,
-    family: Family,
-    dns: &mut Option<Dns>,
-    global: &GlobalArgs,
-) -> Result<Vec<SocketAddr>> {
-    let ips = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        vec![ip]
-    } else if global.dns_server.is_some() {
-        resolver(dns, global)?.addresses(host, family)?
-    } else {
-        use std::net::ToSocketAddrs;
-        (host, port)
-            .to_socket_addrs()
-            .map_err(|e| {
-                Error::new(Phase::Dns, ErrorKind::Dns(crate::error::DnsFailure::NxDomain), format!("cannot resolve {host}: {e}"))
-                    .with_hint("check the host name, or ask a specific resolver with --dns-server")
-            })?
-            .map(|a| a.ip())
-            .collect()
-    };
-    let addrs: Vec<SocketAddr> = ips.into_iter().filter(|ip| family.allows(ip)).map(|ip| SocketAddr::new(ip, port)).collect();
-    if addrs.is_empty() {
-        let fam = match family {
-            Family::V4 => " IPv4",
-            Family::V6 => " IPv6",
-            Family::Any => "",
-        };
-        return Err(Error::new(
-            Phase::Dns,
-            ErrorKind::Dns(crate::error::DnsFailure::NoMailServers),
-            format!("{host} has no{fam} address"),
-        ));
-    }
-    Ok(addrs)
-}
-
-pub fn family(global: &GlobalArgs) -> Family {
-    if global.ipv4 {
-        Family::V4
-    } else if global.ipv6 {
-        Family::V6
-    } else {
-        Family::Any
-    }
-}
-
-pub fn tls_params(global: &GlobalArgs, server_name: &str) -> TlsParams {
-    TlsParams {
-        backend: global.tls_backend,
-        ca_file: global.ca_file.clone(),
-        insecure: global.insecure,
-        server_name: server_name.trim_start_matches('[').trim_end_matches(']').to_string(),
-    }
+    Ok(hosts)
 }
 
 fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Observer, out: &mut Outcome) -> Result<()> {
     let mut dns = None;
     let hosts = server_hosts(plan, &mut dns, global, obs)?;
-    let family = family(global);
-    let connect_timeout = Duration::from_secs_f64(global.connect_timeout);
-    let mut connected = None;
-    let mut last_dns_error = None;
-    for host in &hosts {
-        let addrs = match host_addresses(host, plan.port, family, &mut dns, global) {
-            Ok(a) => a,
-            Err(e) => {
-                obs.event(Event::warning(format!("{host}: {}", e.message)));
-                last_dns_error = Some(e);
-                continue;
-            }
-        };
-        let found = connect_first(host, &addrs, connect_timeout, &mut out.attempts, |p| match p {
-            ConnectProgress::Trying(a) => obs.event(Event::Trying { host: host.clone(), address: a.ip().to_string(), port: a.port() }),
-            ConnectProgress::Done(att) => obs.event(Event::connect(att)),
-        });
-        if let Some((tcp, addr)) = found {
-            connected = Some((host.clone(), tcp, addr));
-            break;
-        }
-    }
-    let Some((host, tcp, addr)) = connected else {
-        if out.attempts.is_empty() {
-            if let Some(e) = last_dns_error {
-                return Err(e);
-            }
-        }
-        let all_refused = out.attempts.iter().all(|a| a.failure == Some("refused"));
-        let hint = if plan.port == 25 && !all_refused {
-            "many ISPs and cloud networks block outbound port 25; try from another network, or the submission port with -p 587"
-        } else {
-            "check the host and port, and that the server is running"
-        };
-        return Err(Error::new(
-            Phase::Connect,
-            ErrorKind::Connect,
-            format!("could not connect to {} on port {} ({} attempts)", hosts.join(", "), plan.port, out.attempts.len()),
-        )
-        .with_hint(hint));
-    };
+    let Connected { host, tcp, addr } = connect::connect_hosts(&hosts, plan.port, &mut dns, global, obs, &mut out.attempts)?;
     out.server = Some(host.clone());
     out.address = Some(addr);
+    let ehlo = plan.ehlo.clone().unwrap_or_else(|| default_ehlo(tcp.local_addr().ok()));
 
     if args.line_ending != LineEnding::Crlf {
         obs.event(Event::warning(format!(
@@ -371,23 +278,14 @@ fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Obs
 
     // Implicit TLS (RFC 8314 §3): the handshake comes before any SMTP.
     let (stream, tls_info) = if plan.tls == TlsMode::Implicit {
-        match tls::handshake(tcp, &params, std::time::Instant::now() + timeout) {
-            Ok((stream, info)) => {
-                obs.event(Event::Tls { info: Box::new(info.clone()) });
-                (stream, Some(info))
-            }
-            Err(failure) => {
-                let err = tls_error(Phase::TlsHandshake, &failure);
-                obs.event(Event::TlsFailed { failure: Box::new(failure) });
-                return Err(err);
-            }
-        }
+        let (stream, info) = connect::implicit_tls(tcp, &params, timeout, obs)?;
+        (stream, Some(info))
     } else {
         (crate::net::stream::Stream::Plain(tcp), None)
     };
     out.tls = tls_info.clone();
     let mut session = Session::new(stream, tls_info, obs, cfg);
-    let result = converse(plan, args, &params, &mut session, out);
+    let result = converse(plan, args, &ehlo, &params, &mut session, out);
     out.tls = session.tls.clone();
     match &result {
         Ok(()) => {
@@ -435,7 +333,7 @@ fn quit_name(step: QuitAfter) -> &'static str {
 }
 
 /// The SMTP dialogue itself.
-fn converse(plan: &Plan, args: &SendArgs, params: &TlsParams, s: &mut Session<'_>, out: &mut Outcome) -> Result<()> {
+fn converse(plan: &Plan, args: &SendArgs, ehlo: &str, params: &TlsParams, s: &mut Session<'_>, out: &mut Outcome) -> Result<()> {
     if stop_here(plan, QuitAfter::Connect, s, out) {
         return Ok(());
     }
@@ -446,7 +344,7 @@ fn converse(plan: &Plan, args: &SendArgs, params: &TlsParams, s: &mut Session<'_
     if stop_here(plan, QuitAfter::Banner, s, out) {
         return Ok(());
     }
-    let reply = s.ehlo(&plan.ehlo, args.helo)?;
+    let reply = s.ehlo(ehlo, args.helo)?;
     if !reply.is_positive() {
         return Err(reply_error(Phase::Ehlo, &reply, "EHLO/HELO"));
     }
@@ -454,7 +352,7 @@ fn converse(plan: &Plan, args: &SendArgs, params: &TlsParams, s: &mut Session<'_
         return Ok(());
     }
 
-    starttls_step(plan, params, s)?;
+    starttls_step(plan, ehlo, params, s)?;
     if stop_here(plan, QuitAfter::Tls, s, out) {
         return Ok(());
     }
@@ -470,7 +368,7 @@ fn converse(plan: &Plan, args: &SendArgs, params: &TlsParams, s: &mut Session<'_
     transaction(plan, args, s, out)
 }
 
-fn starttls_step(plan: &Plan, params: &TlsParams, s: &mut Session<'_>) -> Result<()> {
+fn starttls_step(plan: &Plan, ehlo: &str, params: &TlsParams, s: &mut Session<'_>) -> Result<()> {
     if matches!(plan.tls, TlsMode::Implicit | TlsMode::Off) {
         return Ok(());
     }
@@ -504,7 +402,7 @@ fn starttls_step(plan: &Plan, params: &TlsParams, s: &mut Session<'_>) -> Result
         return Ok(());
     }
     // RFC 3207 §4.2: the client MUST discard what it knew and issue EHLO again.
-    let reply = s.ehlo(&plan.ehlo, false)?;
+    let reply = s.ehlo(ehlo, false)?;
     if !reply.is_positive() {
         return Err(reply_error(Phase::Ehlo, &reply, "EHLO after STARTTLS"));
     }
@@ -575,10 +473,10 @@ fn mail_params(plan: &Plan, args: &SendArgs, s: &mut Session<'_>) -> Vec<String>
         // RFC 1870 §6: the size of the message as transmitted, line endings normalised.
         let size = crate::smtp::data::normalize_line_endings(message, LineEnding::Crlf).len();
         params.push(format!("SIZE={size}"));
-        if let Some(limit) = caps.size_limit() {
-            if size as u64 > limit {
-                s.emit(Event::warning(format!("the message ({size} bytes) is larger than the server's SIZE limit ({limit} bytes)")));
-            }
+        if let Some(limit) = caps.size_limit()
+            && size as u64 > limit
+        {
+            s.emit(Event::warning(format!("the message ({size} bytes) is larger than the server's SIZE limit ({limit} bytes)")));
         }
     }
     let eight_bit = message.iter().any(|&b| b >= 0x80);
@@ -743,7 +641,10 @@ fn finish(plan: &Plan, out: Outcome, obs: &mut dyn Observer) -> u8 {
     for r in &out.recipients {
         let state = if r.accepted { "accepted" } else { "REJECTED" };
         let reply = match (&r.code, &r.reply) {
-            (Some(c), Some(t)) if !r.accepted => format!("  {c} {}", crate::sanitize::sanitize(t)),
+            (Some(c), Some(t)) if !r.accepted => {
+                let enhanced = r.enhanced.as_ref().map(|e| format!(" {e}")).unwrap_or_default();
+                format!("  {c}{enhanced} {}", crate::sanitize::sanitize(t))
+            }
             _ => String::new(),
         };
         summary.push(format!("===   {state} {}{reply}", crate::sanitize::sanitize(&r.address)));
@@ -771,4 +672,27 @@ fn finish(plan: &Plan, out: Outcome, obs: &mut dyn Observer) -> u8 {
     data.insert("attempts".into(), serde_json::to_value(&out.attempts).unwrap_or_default());
     obs.event(Event::Result { summary, ok, exit_code, data });
     exit_code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_rules_pick_the_tls_mode() {
+        assert_eq!(TlsMode::for_port(465), TlsMode::Implicit);
+        assert_eq!(TlsMode::for_port(587), TlsMode::Required);
+        assert_eq!(TlsMode::for_port(25), TlsMode::Optional);
+        assert_eq!(TlsMode::for_port(2525), TlsMode::Optional);
+    }
+
+    #[test]
+    fn default_ehlo_is_an_fqdn_or_an_address_literal() {
+        let name = default_ehlo(Some("127.0.0.1:25".parse().unwrap()));
+        assert!(name.contains('.') || name == "[127.0.0.1]", "{name}");
+        if !client_name().contains('.') {
+            assert_eq!(name, "[127.0.0.1]");
+            assert_eq!(default_ehlo(Some("[::1]:25".parse().unwrap())), "[IPv6:::1]");
+        }
+    }
 }

@@ -621,3 +621,54 @@ fn usage_errors_exit_2() {
     smtp_doctor().args(["send", "--to", "a@b.example\r\nRCPT TO:<x@y>", "-s", "127.0.0.1:1"]).assert().code(2);
     smtp_doctor().args(["send", "--to", "a@b.example", "-s", "127.0.0.1:1", "-a"]).assert().code(2);
 }
+
+#[test]
+fn ehlo_refused_falls_back_to_helo() {
+    let srv = SmtpServer::builder().reply_to("EHLO", "502 5.5.2 Error: command not recognized").start();
+    let out = smtp_doctor()
+        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let cmds = srv.commands();
+    assert!(cmds[0].starts_with("EHLO ") && cmds[1].starts_with("HELO "), "{cmds:?}");
+    assert!(events(&json_lines(&out.stdout), "info").iter().any(|e| e["message"].as_str().unwrap_or("").contains("HELO")));
+    assert_eq!(srv.messages().len(), 1);
+}
+
+#[test]
+fn helo_flag_says_helo() {
+    let srv = SmtpServer::builder().start();
+    smtp_doctor().args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--helo", "--ehlo", "client.example"]).assert().success();
+    assert_eq!(srv.commands()[0], "HELO client.example");
+}
+
+#[test]
+fn mail_from_carries_size_body_and_smtputf8_when_offered() {
+    let srv = SmtpServer::builder().start();
+    smtp_doctor()
+        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--8bitmime", "--smtputf8", "--body", "caf\u{e9}"])
+        .assert()
+        .success();
+    let params = &srv.messages()[0].mail_params;
+    assert!(params.iter().any(|p| p.starts_with("SIZE=")), "{params:?}");
+    assert!(params.contains(&"BODY=8BITMIME".to_string()), "{params:?}");
+    assert!(params.contains(&"SMTPUTF8".to_string()), "{params:?}");
+    // Without SIZE/8BITMIME/SMTPUTF8 advertised, no parameters are sent.
+    let bare = SmtpServer::builder().ehlo_keywords(&["PIPELINING"]).start();
+    smtp_doctor().args(["send", "-s", &bare.arg(), "--to", "a@b.example"]).assert().success();
+    assert!(bare.messages()[0].mail_params.is_empty(), "{:?}", bare.messages()[0].mail_params);
+}
+
+#[test]
+fn address_family_flags_filter_addresses() {
+    let srv = SmtpServer::builder().start();
+    // An IPv4 server with -6: nothing to connect to, said clearly.
+    smtp_doctor()
+        .args(["send", "-s", &srv.arg(), "-6", "--to", "a@b.example"])
+        .assert()
+        .code(3)
+        .stdout(predicates::str::contains("no IPv6 address"));
+    smtp_doctor().args(["send", "-s", &srv.arg(), "-4", "--to", "a@b.example"]).assert().success();
+}

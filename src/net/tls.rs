@@ -101,6 +101,10 @@ pub struct TlsFailure {
     pub server_name: String,
     /// The deadline ran out.
     pub timed_out: bool,
+    /// The server offered only a protocol version below TLS 1.2 (which smtp-doctor, like
+    /// RFC 8996 and RFC 9325 §3.1.1, refuses to speak). Omitted from JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub old_version: bool,
 }
 
 /// Runs the client handshake on `tcp` and returns the encrypted stream. `deadline` bounds the
@@ -123,6 +127,7 @@ fn failure(params: &TlsParams, message: String) -> TlsFailure {
         chain: vec![],
         server_name: params.server_name.clone(),
         timed_out: false,
+        old_version: false,
     }
 }
 
@@ -293,6 +298,7 @@ fn rustls_handshake(
     };
 
     if let Err(e) = result {
+        let old_version = matches!(&e, HandshakeError::Tls(t) if is_old_version(t));
         let (message, timed_out) = match &e {
             HandshakeError::Timeout => ("the TLS handshake timed out".to_string(), true),
             HandshakeError::Io(e) => (format!("the TLS handshake failed: {e}"), false),
@@ -304,6 +310,7 @@ fn rustls_handshake(
             chain,
             server_name: params.server_name.clone(),
             timed_out,
+            old_version,
         });
     }
 
@@ -332,6 +339,16 @@ fn rustls_handshake(
     };
     let stream = rustls::StreamOwned::new(conn, tcp);
     Ok((Stream::Rustls(Box::new(stream)), info))
+}
+
+/// Whether a handshake error means the server speaks only TLS 1.1 or older: it chose such a
+/// version in its ServerHello, or refused ours with a `protocol_version` alert (RFC 8446 §6.2).
+fn is_old_version(err: &rustls::Error) -> bool {
+    matches!(
+        err,
+        rustls::Error::PeerIncompatible(rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13)
+            | rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+    )
 }
 
 enum HandshakeError {
@@ -499,12 +516,14 @@ fn native_handshake(
                 None
             };
             let timed_out = lower.contains("timed out") || lower.contains("would block");
+            let old_version = lower.contains("unsupported protocol");
             return Err(TlsFailure {
                 message: format!("the TLS handshake failed: {text}"),
                 cert_problem,
                 chain: vec![],
                 server_name: params.server_name.clone(),
                 timed_out,
+                old_version,
             });
         }
         Err(native_tls::HandshakeError::WouldBlock(_)) => {

@@ -141,7 +141,8 @@ impl<W: Write> Observer for HumanRenderer<W> {
                 }
             }
             Event::Trying { host, address, port } if !quiet => {
-                self.line(Style::Tool, &format!("=== Trying {} [{address}]:{port} ...", sanitize(&host)));
+                let name = if host == address { String::new() } else { format!("{} ", sanitize(&host)) };
+                self.line(Style::Tool, &format!("=== Trying {name}[{address}]:{port} ..."));
             }
             Event::Connect { ok: true, elapsed_ms, .. } if !quiet => {
                 self.line(Style::Tool, &format!("=== Connected in {elapsed_ms} ms"));
@@ -188,10 +189,10 @@ impl<W: Write> Observer for HumanRenderer<W> {
                     } else if reply.line_ends.get(i) == Some(&LineEnd::Lf) {
                         text.push_str("  [bare LF]");
                     }
-                    if reply.code == 334 {
-                        if let Some(d) = reply.lines.get(i).and_then(|c| decode_challenge(c)) {
-                            text.push_str(&format!("   [{}]", sanitize(&d)));
-                        }
+                    if reply.code == 334
+                        && let Some(d) = reply.lines.get(i).and_then(|c| decode_challenge(c))
+                    {
+                        text.push_str(&format!("   [{}]", sanitize(&d)));
                     }
                     self.line(style, &text);
                 }

@@ -76,6 +76,17 @@ pub enum Event {
         #[serde(flatten)]
         data: serde_json::Map<String, serde_json::Value>,
     },
+    /// `check`: one probe (a host address and port) finished. The object is the same as an
+    /// entry of the report's `probes` (README: "check report").
+    Probe {
+        #[serde(flatten)]
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// `check`: a finding (severity `error`, `warning` or `info`) with its explanation and fix.
+    Finding {
+        #[serde(flatten)]
+        data: serde_json::Map<String, serde_json::Value>,
+    },
     /// A local error (`***`).
     Error {
         phase: String,

@@ -43,7 +43,7 @@ impl Capabilities {
                 .collect();
             let entry = caps.keywords.entry(keyword.to_ascii_uppercase()).or_default();
             for p in params {
-                if !entry.contains(&p) {
+                if !entry.iter().any(|e| e.eq_ignore_ascii_case(&p)) {
                     entry.push(p);
                 }
             }

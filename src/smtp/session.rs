@@ -349,43 +349,8 @@ impl<'o> Session<'o> {
         if reply.code != 220 {
             return Ok(reply);
         }
-        let conn = self.conn(Phase::Starttls)?;
-        let _ = conn.poll_unsolicited();
-        let injected = conn.take_buffered();
-        if !injected.is_empty() {
-            self.obs.event(Event::Discarded { bytes: injected.len(), text: sanitize_bytes(&injected) });
-            self.obs.event(Event::warning(format!(
-                "the server sent {} bytes after its 220 to STARTTLS and before TLS; they were discarded \
-                 (RFC 3207 §4.2). This is how STARTTLS command injection works (CVE-2011-0411): a \
-                 server or middlebox that does it is broken or being attacked",
-                injected.len()
-            )));
-        }
-        let conn = self.conn.take().ok_or_else(|| Error::new(Phase::Starttls, ErrorKind::Closed, "the connection is closed"))?;
-        let Some(tcp) = conn.into_tcp() else {
-            self.broken = true;
-            return Err(Error::new(Phase::Starttls, ErrorKind::Protocol, "STARTTLS inside TLS is not possible"));
-        };
-        let deadline = self.deadline();
-        match tls::handshake(tcp, params, deadline) {
-            Ok((stream, info)) => {
-                self.conn = Some(Connection::new(stream));
-                self.obs.event(Event::Tls { info: Box::new(info.clone()) });
-                self.tls = Some(info);
-                // RFC 3207 §4.2: all knowledge from before TLS is discarded; EHLO again.
-                self.caps_before_tls = self.caps.take();
-                Ok(reply)
-            }
-            Err(failure) => {
-                self.broken = true;
-                if failure.timed_out {
-                    self.timed_out = true;
-                }
-                let err = tls_error(Phase::TlsHandshake, &failure);
-                self.obs.event(Event::TlsFailed { failure: Box::new(failure) });
-                Err(err)
-            }
-        }
+        self.upgrade_to_tls(params)?;
+        Ok(reply)
     }
 
     /// Runs an AUTH exchange. Returns the final reply (235 on success), as data.
@@ -535,4 +500,184 @@ pub fn tls_error(phase: Phase, failure: &tls::TlsFailure) -> Error {
         None => "the server's TLS setup or version support may be broken; try --tls-backend native to compare",
     };
     Error::new(phase, ErrorKind::Tls(Box::new(failure.clone())), message).with_hint(hint)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Additions for `smtp-doctor shell` (issue 5): the TLS upgrade after a 220 however STARTTLS was
+// sent, exact bytes for `/raw` and for lines typed inside DATA, replies that may or may not come
+// (a bare LF is not a line end to every server), and input nobody asked for between commands.
+
+/// What the server sent between commands ([`Session::poll_unsolicited_reply`]).
+#[derive(Debug)]
+pub enum Unsolicited {
+    /// Nothing: the session is as it was.
+    Nothing,
+    /// A complete reply (already emitted). A 421 closes the session (RFC 5321 §3.8).
+    Reply(Reply),
+    /// The server closed the connection.
+    Closed,
+    /// Bytes that are not a reply; the session is unusable.
+    Garbage(Error),
+}
+
+/// How often [`Session::await_reply`] looks for the first byte of a reply.
+const AWAIT_POLL: Duration = Duration::from_millis(20);
+
+impl Session<'_> {
+    /// After a 220 to STARTTLS (sent by [`Session::starttls`], or typed in the shell): discards
+    /// anything already received in plaintext (RFC 3207 §4.2, the CVE-2011-0411 class), then
+    /// runs the handshake under the deadline. A failed handshake closes the session.
+    pub fn upgrade_to_tls(&mut self, params: &TlsParams) -> Result<()> {
+        let conn = self.conn(Phase::Starttls)?;
+        let _ = conn.poll_unsolicited();
+        let injected = conn.take_buffered();
+        if !injected.is_empty() {
+            self.obs.event(Event::Discarded { bytes: injected.len(), text: sanitize_bytes(&injected) });
+            self.obs.event(Event::warning(format!(
+                "the server sent {} bytes after its 220 to STARTTLS and before TLS; they were discarded \
+                 (RFC 3207 §4.2). This is how STARTTLS command injection works (CVE-2011-0411): a \
+                 server or middlebox that does it is broken or being attacked",
+                injected.len()
+            )));
+        }
+        let conn = self.conn.take().ok_or_else(|| Error::new(Phase::Starttls, ErrorKind::Closed, "the connection is closed"))?;
+        let Some(tcp) = conn.into_tcp() else {
+            self.broken = true;
+            return Err(Error::new(Phase::Starttls, ErrorKind::Protocol, "STARTTLS inside TLS is not possible"));
+        };
+        let deadline = self.deadline();
+        match tls::handshake(tcp, params, deadline) {
+            Ok((stream, info)) => {
+                self.conn = Some(Connection::new(stream));
+                self.obs.event(Event::Tls { info: Box::new(info.clone()) });
+                self.tls = Some(info);
+                // RFC 3207 §4.2: all knowledge from before TLS is discarded; EHLO again.
+                self.caps_before_tls = self.caps.take();
+                Ok(())
+            }
+            Err(failure) => {
+                self.broken = true;
+                if failure.timed_out {
+                    self.timed_out = true;
+                }
+                let err = tls_error(Phase::TlsHandshake, &failure);
+                self.obs.event(Event::TlsFailed { failure: Box::new(failure) });
+                Err(err)
+            }
+        }
+    }
+
+    /// Writes `bytes` exactly as given, with no line ending added. Narrated as one `send` event
+    /// per line with the ending that line really has (AUTH payloads redacted as usual, every
+    /// line when `secret`: an answer to a 334); bytes after the last line ending are narrated
+    /// as a warning, since the server waits for more.
+    pub fn send_raw(&mut self, bytes: &[u8], phase: Phase, secret: bool) -> Result<()> {
+        let tls = self.is_tls();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let Some(pos) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                let text = sanitize_bytes(rest);
+                self.obs.event(Event::warning(format!(
+                    "sent {} bytes without a line end: \"{}\" (the server waits for the rest of the line)",
+                    rest.len(),
+                    self.redact_line(&text, secret)
+                )));
+                break;
+            };
+            let (ending, len) = match (rest[pos], rest.get(pos + 1)) {
+                (b'\r', Some(b'\n')) => (LineEnding::Crlf, 2),
+                (b'\r', _) => (LineEnding::Cr, 1),
+                _ => (LineEnding::Lf, 1),
+            };
+            let text = sanitize_bytes(&rest[..pos]);
+            let line = self.redact_line(&text, secret);
+            let redacted = line != text;
+            self.obs.event(Event::Send { line, tls, redacted, line_ending: ending });
+            rest = &rest[pos + len..];
+        }
+        self.write(bytes, phase, "the raw bytes")
+    }
+
+    fn redact_line(&self, text: &str, secret: bool) -> String {
+        match (self.cfg.show_secrets, secret) {
+            (true, _) => text.to_string(),
+            (false, true) => "***".into(),
+            (false, false) => super::command::redact_raw(text),
+        }
+    }
+
+    /// Waits up to `wait` for a reply to begin, then reads it whole under the normal deadline.
+    /// `Ok(None)` when nothing arrived in time: the session stays usable, and the reply, if it
+    /// comes later, is picked up by [`Session::poll_unsolicited_reply`].
+    pub fn await_reply(&mut self, phase: Phase, verb: &str, wait: Duration) -> Result<Option<Reply>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let conn = self.conn(phase)?;
+            match conn.poll_unsolicited() {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(ReadError::Closed { .. }) => {
+                    self.broken = true;
+                    return Err(Error::new(
+                        phase,
+                        ErrorKind::Closed,
+                        format!("the server closed the connection instead of replying to {verb}"),
+                    )
+                    .with_hint(close_hint(phase, self.cfg.port, self.is_tls())));
+                }
+                // Let the blocking read report it properly.
+                Err(_) => break,
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            std::thread::sleep(left.min(AWAIT_POLL));
+        }
+        self.read_reply(phase, verb).map(Some)
+    }
+
+    /// Between commands: shows what the server sent unasked, without waiting. A 421 (the
+    /// server shutting the session, RFC 5321 §3.8) or a close ends the session; a late reply
+    /// (to a `/raw` line that got none in time, say) is shown and the session goes on.
+    pub fn poll_unsolicited_reply(&mut self) -> Unsolicited {
+        if !self.is_open() {
+            return Unsolicited::Nothing;
+        }
+        let Some(conn) = self.conn.as_mut() else { return Unsolicited::Nothing };
+        match conn.poll_unsolicited() {
+            Ok(false) => Unsolicited::Nothing,
+            Ok(true) => {
+                let deadline = Instant::now() + UNSOLICITED_GRACE;
+                match self.read_reply_raw(Phase::Command, "nothing (unsolicited)", deadline) {
+                    Ok(reply) => {
+                        self.emit_reply(&reply, "unsolicited");
+                        self.last_reply = Some(reply.clone());
+                        if reply.code == 421 {
+                            self.abort();
+                        }
+                        Unsolicited::Reply(reply)
+                    }
+                    Err(e) => {
+                        let junk = self.conn.as_mut().map(|c| c.take_buffered()).unwrap_or_default();
+                        let e = if junk.is_empty() {
+                            e
+                        } else {
+                            Error::new(
+                                Phase::Command,
+                                ErrorKind::Protocol,
+                                format!("the server sent data that is not a reply: {:?}", sanitize_bytes(&junk)),
+                            )
+                        };
+                        Unsolicited::Garbage(e)
+                    }
+                }
+            }
+            Err(ReadError::Closed { .. }) => {
+                self.broken = true;
+                Unsolicited::Closed
+            }
+            Err(_) => Unsolicited::Nothing,
+        }
+    }
 }

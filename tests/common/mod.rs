@@ -73,10 +73,10 @@ pub fn wait_for_mail(dir: &str, needle: &str) -> Option<Vec<u8>> {
     while std::time::Instant::now() < deadline {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
-                if let Ok(bytes) = std::fs::read(e.path()) {
-                    if String::from_utf8_lossy(&bytes).contains(needle) {
-                        return Some(bytes);
-                    }
+                if let Ok(bytes) = std::fs::read(e.path())
+                    && String::from_utf8_lossy(&bytes).contains(needle)
+                {
+                    return Some(bytes);
                 }
             }
         }
