@@ -6,7 +6,12 @@ use std::path::PathBuf;
 /// SMTP connection tester: diagnose a domain's mail servers, send a test message with a live
 /// transcript, type SMTP by hand, and have every 4xx/5xx reply explained.
 #[derive(Debug, Parser)]
-#[command(name = "smtp-doctor", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "smtp-doctor",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 #[command(after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
@@ -78,9 +83,13 @@ pub struct GlobalArgs {
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if !(v > 0.0 && v <= 86_400.0) {
-        return Err(format!("`{s}`: give a number of seconds between 0 and 86400"));
+        return Err(format!(
+            "`{s}`: give a number of seconds between 0 and 86400"
+        ));
     }
     Ok(v)
 }
@@ -189,7 +198,13 @@ pub enum LineEnding {
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// Recipient (repeatable; comma-separated lists too).
-    #[arg(short, long = "to", value_name = "ADDR", value_delimiter = ',', required = true)]
+    #[arg(
+        short,
+        long = "to",
+        value_name = "ADDR",
+        value_delimiter = ',',
+        required = true
+    )]
     pub to: Vec<String>,
     /// Envelope sender and From: (default: smtp-doctor@this host's FQDN).
     #[arg(short, long, value_name = "ADDR")]
@@ -228,7 +243,12 @@ pub struct SendArgs {
     #[arg(long, value_name = "USER")]
     pub auth_user: Option<String>,
     /// Password (or OAuth token for XOAUTH2); prompted without echo when absent on a terminal.
-    #[arg(long, value_name = "PASSWORD", env = "SMTP_DOCTOR_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "SMTP_DOCTOR_PASSWORD",
+        hide_env_values = true
+    )]
     pub auth_password: Option<String>,
     /// Allow sending credentials over a connection without TLS.
     #[arg(long)]

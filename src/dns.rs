@@ -3,12 +3,12 @@
 //! current-thread tokio runtime drives it so the rest of the crate stays synchronous.
 
 use crate::error::{DnsFailure, Error, ErrorKind, Phase, Result};
+use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::TokioResolver;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -74,10 +74,16 @@ pub fn parse_server(s: &str) -> std::result::Result<SocketAddr, String> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    if let Ok(ip) = s.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, 53));
     }
-    Err(format!("--dns-server {s:?}: give an IP address with an optional port, like 127.0.0.1:5353"))
+    Err(format!(
+        "--dns-server {s:?}: give an IP address with an optional port, like 127.0.0.1:5353"
+    ))
 }
 
 impl Dns {
@@ -85,7 +91,13 @@ impl Dns {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::new(Phase::Dns, ErrorKind::Dns(DnsFailure::Other), format!("cannot start the DNS runtime: {e}")))?;
+            .map_err(|e| {
+                Error::new(
+                    Phase::Dns,
+                    ErrorKind::Dns(DnsFailure::Other),
+                    format!("cannot start the DNS runtime: {e}"),
+                )
+            })?;
         let provider = TokioRuntimeProvider::default();
         let mut builder = match server {
             Some(addr) => {
@@ -94,7 +106,10 @@ impl Dns {
                     c.port = addr.port();
                 }
                 ns.trust_negative_responses = true;
-                TokioResolver::builder_with_config(ResolverConfig::from_parts(None, vec![], vec![ns]), provider)
+                TokioResolver::builder_with_config(
+                    ResolverConfig::from_parts(None, vec![], vec![ns]),
+                    provider,
+                )
             }
             None => TokioResolver::builder_tokio().map_err(|e| {
                 Error::new(
@@ -114,9 +129,18 @@ impl Dns {
             opts.use_hosts_file = ResolveHosts::Never;
         }
         let resolver = builder.build().map_err(|e| {
-            Error::new(Phase::Dns, ErrorKind::Dns(DnsFailure::Other), format!("cannot set up the resolver: {e}"))
+            Error::new(
+                Phase::Dns,
+                ErrorKind::Dns(DnsFailure::Other),
+                format!("cannot set up the resolver: {e}"),
+            )
         })?;
-        Ok(Dns { rt, resolver, server, timeout })
+        Ok(Dns {
+            rt,
+            resolver,
+            server,
+            timeout,
+        })
     }
 
     fn who(&self) -> String {
@@ -128,38 +152,65 @@ impl Dns {
 
     fn classify(&self, name: &str, what: &str, err: &NetError) -> (DnsFailure, String) {
         match err {
-            NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NXDomain => {
-                (DnsFailure::NxDomain, format!("{name} does not exist (NXDOMAIN)"))
+            NetError::Dns(DnsError::NoRecordsFound(nr))
+                if nr.response_code == ResponseCode::NXDomain =>
+            {
+                (
+                    DnsFailure::NxDomain,
+                    format!("{name} does not exist (NXDOMAIN)"),
+                )
             }
-            NetError::Dns(DnsError::NoRecordsFound(_)) => {
-                (DnsFailure::NoMailServers, format!("{name} has no {what} records"))
-            }
-            NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => {
-                (DnsFailure::NxDomain, format!("{name} does not exist (NXDOMAIN)"))
-            }
+            NetError::Dns(DnsError::NoRecordsFound(_)) => (
+                DnsFailure::NoMailServers,
+                format!("{name} has no {what} records"),
+            ),
+            NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => (
+                DnsFailure::NxDomain,
+                format!("{name} does not exist (NXDOMAIN)"),
+            ),
             NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => (
                 DnsFailure::ServFail,
-                format!("{} answered SERVFAIL for {name} {what}: its zone or DNSSEC is broken", self.who()),
+                format!(
+                    "{} answered SERVFAIL for {name} {what}: its zone or DNSSEC is broken",
+                    self.who()
+                ),
             ),
             NetError::Timeout => (
                 DnsFailure::Timeout,
-                format!("{} did not answer the {what} query for {name} in time", self.who()),
+                format!(
+                    "{} did not answer the {what} query for {name} in time",
+                    self.who()
+                ),
             ),
-            other => (DnsFailure::Other, format!("the {what} lookup for {name} failed: {other}")),
+            other => (
+                DnsFailure::Other,
+                format!("the {what} lookup for {name} failed: {other}"),
+            ),
         }
     }
 
     fn lookup(&self, name: &str, rtype: RecordType) -> std::result::Result<Vec<RData>, NetError> {
-        let fqdn = if name.ends_with('.') { name.to_string() } else { format!("{name}.") };
-        let lookup = self.rt.block_on(self.resolver.lookup(fqdn.as_str(), rtype))?;
+        let fqdn = if name.ends_with('.') {
+            name.to_string()
+        } else {
+            format!("{name}.")
+        };
+        let lookup = self
+            .rt
+            .block_on(self.resolver.lookup(fqdn.as_str(), rtype))?;
         Ok(lookup.answers().iter().map(|r| r.data.clone()).collect())
     }
 
     fn dns_error(&self, failure: DnsFailure, message: String) -> Error {
         let hint = match failure {
             DnsFailure::NxDomain => "check the spelling of the domain".to_string(),
-            DnsFailure::NoMailServers => "the domain publishes no MX and no address: it cannot receive mail".into(),
-            DnsFailure::Timeout | DnsFailure::ServFail => format!("retry, or ask another resolver with --dns-server (now: {})", self.who()),
+            DnsFailure::NoMailServers => {
+                "the domain publishes no MX and no address: it cannot receive mail".into()
+            }
+            DnsFailure::Timeout | DnsFailure::ServFail => format!(
+                "retry, or ask another resolver with --dns-server (now: {})",
+                self.who()
+            ),
             _ => "check the resolver, or name one with --dns-server".into(),
         };
         Error::new(Phase::Dns, ErrorKind::Dns(failure), message).with_hint(hint)
@@ -198,7 +249,11 @@ impl Dns {
                 if hosts.is_empty() {
                     return self.implicit_mx(&domain);
                 }
-                Ok(MailServers { domain, hosts, implicit: false })
+                Ok(MailServers {
+                    domain,
+                    hosts,
+                    implicit: false,
+                })
             }
             Err(e) => match self.classify(&domain, "MX", &e) {
                 (DnsFailure::NoMailServers, _) => self.implicit_mx(&domain),
@@ -211,24 +266,32 @@ impl Dns {
         match self.addresses(domain, Family::Any) {
             Ok(addrs) if !addrs.is_empty() => Ok(MailServers {
                 domain: domain.to_string(),
-                hosts: vec![MxHost { preference: 0, host: domain.to_string() }],
+                hosts: vec![MxHost {
+                    preference: 0,
+                    host: domain.to_string(),
+                }],
                 implicit: true,
             }),
             Ok(_) => Err(self.dns_error(
                 DnsFailure::NoMailServers,
                 format!("{domain} has no MX records and no address: it has no mail servers"),
             )),
-            Err(e) if matches!(e.kind, ErrorKind::Dns(DnsFailure::NoMailServers)) => Err(self.dns_error(
-                DnsFailure::NoMailServers,
-                format!("{domain} has no MX records and no address: it has no mail servers"),
-            )),
+            Err(e) if matches!(e.kind, ErrorKind::Dns(DnsFailure::NoMailServers)) => Err(self
+                .dns_error(
+                    DnsFailure::NoMailServers,
+                    format!("{domain} has no MX records and no address: it has no mail servers"),
+                )),
             Err(e) => Err(e),
         }
     }
 
     /// The A and AAAA addresses of `host` (IPv6 first when both are allowed, as RFC 6724 prefers).
     pub fn addresses(&self, host: &str, family: Family) -> Result<Vec<IpAddr>> {
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        if let Ok(ip) = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
             return Ok(vec![ip]);
         }
         let mut out = Vec::new();
@@ -421,10 +484,13 @@ impl Dns {
 
     /// The CNAME target of `name`, when `name` is an alias (an MX must not be: RFC 2181 §10.3).
     pub fn cname(&self, name: &str) -> Option<String> {
-        self.lookup(name, RecordType::CNAME).ok()?.iter().find_map(|r| match r {
-            RData::CNAME(c) => Some(c.0.to_utf8().trim_end_matches('.').to_string()),
-            _ => None,
-        })
+        self.lookup(name, RecordType::CNAME)
+            .ok()?
+            .iter()
+            .find_map(|r| match r {
+                RData::CNAME(c) => Some(c.0.to_utf8().trim_end_matches('.').to_string()),
+                _ => None,
+            })
     }
 }
 
@@ -452,7 +518,10 @@ mod tests {
 
     #[test]
     fn reverse_names() {
-        assert_eq!(reverse_name("127.0.0.1".parse().unwrap()), "1.0.0.127.in-addr.arpa");
+        assert_eq!(
+            reverse_name("127.0.0.1".parse().unwrap()),
+            "1.0.0.127.in-addr.arpa"
+        );
         assert!(reverse_name("::1".parse().unwrap()).starts_with("1.0.0.0."));
         assert!(reverse_name("::1".parse().unwrap()).ends_with(".ip6.arpa"));
     }

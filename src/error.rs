@@ -115,7 +115,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(phase: Phase, kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { phase, kind, message: message.into(), hint: None }
+        Error {
+            phase,
+            kind,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Error {

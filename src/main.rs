@@ -31,7 +31,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::SUCCESS });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
         }
     };
     ExitCode::from(run(cli))
@@ -63,14 +67,22 @@ fn explain_command(args: &cli::ExplainArgs, global: &cli::GlobalArgs) -> u8 {
     use std::io::{IsTerminal, Read};
     let stdin_text = if args.replies.is_empty() && !std::io::stdin().is_terminal() {
         let mut buf = Vec::new();
-        let _ = std::io::stdin().take(16 * 1024 * 1024).read_to_end(&mut buf);
+        let _ = std::io::stdin()
+            .take(16 * 1024 * 1024)
+            .read_to_end(&mut buf);
         Some(String::from_utf8_lossy(&buf).into_owned())
     } else {
         None
     };
     let mut out = std::io::stdout();
-    explain::run_command(&args.replies, stdin_text.as_deref(), global.json, global.verbose > 0, &mut out)
-        .unwrap_or(exit::SUCCESS)
+    explain::run_command(
+        &args.replies,
+        stdin_text.as_deref(),
+        global.json,
+        global.verbose > 0,
+        &mut out,
+    )
+    .unwrap_or(exit::SUCCESS)
 }
 
 /// Completions for a shell, generated from the clap definition (checked in under completions/).
@@ -100,9 +112,16 @@ fn man_page() -> Vec<u8> {
     let _ = man.render_description_section(&mut buf);
     let _ = man.render_options_section(&mut buf);
     let _ = man.render_subcommands_section(&mut buf);
-    for sub in cmd.get_subcommands().filter(|s| !matches!(s.get_name(), "completions" | "man" | "help")) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !matches!(s.get_name(), "completions" | "man" | "help"))
+    {
         let name = format!("smtp-doctor {}", sub.get_name());
-        let sub_man = clap_mangen::Man::new(sub.clone().bin_name(name.clone()).display_name(name.clone()));
+        let sub_man = clap_mangen::Man::new(
+            sub.clone()
+                .bin_name(name.clone())
+                .display_name(name.clone()),
+        );
         let mut part = Vec::new();
         let _ = sub_man.render_synopsis_section(&mut part);
         let _ = sub_man.render_description_section(&mut part);

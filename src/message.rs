@@ -27,10 +27,14 @@ pub fn parse_header(h: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("--header {h:?}: expected \"Name: value\""))?;
     let name = name.trim();
     if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
-        return Err(format!("--header {h:?}: {name:?} is not a valid header name"));
+        return Err(format!(
+            "--header {h:?}: {name:?} is not a valid header name"
+        ));
     }
     if value.contains(['\r', '\n']) {
-        return Err(format!("--header {h:?}: a header value cannot contain a line break"));
+        return Err(format!(
+            "--header {h:?}: a header value cannot contain a line break"
+        ));
     }
     Ok((name.to_string(), value.trim().to_string()))
 }
@@ -61,23 +65,37 @@ pub fn build(spec: &MessageSpec) -> Result<Vec<u8>, String> {
         b = b.to(to);
     }
     if !overridden("Subject") {
-        let subject = spec
-            .subject
-            .clone()
-            .unwrap_or_else(|| format!("smtp-doctor test {}", now.format("%a, %d %b %Y %H:%M:%S %z")));
+        let subject = spec.subject.clone().unwrap_or_else(|| {
+            format!(
+                "smtp-doctor test {}",
+                now.format("%a, %d %b %Y %H:%M:%S %z")
+            )
+        });
         b = b.subject(subject);
     }
     if !overridden("Message-ID") {
         let domain = crate::target::domain_of(&spec.from);
-        let domain = if domain.is_empty() || !domain.contains('.') { spec.client_name.as_str() } else { domain };
-        let id = format!("{}.{}@{}", now.format("%Y%m%d%H%M%S%.6f"), std::process::id(), domain);
+        let domain = if domain.is_empty() || !domain.contains('.') {
+            spec.client_name.as_str()
+        } else {
+            domain
+        };
+        let id = format!(
+            "{}.{}@{}",
+            now.format("%Y%m%d%H%M%S%.6f"),
+            std::process::id(),
+            domain
+        );
         b = b.message_id(id);
     }
     for (name, value) in &spec.headers {
         b = b.header(canonical(name), Raw::new(value.clone()));
     }
     if !overridden("X-Mailer") {
-        b = b.header("X-Mailer", Raw::new(format!("smtp-doctor {}", env!("CARGO_PKG_VERSION"))));
+        b = b.header(
+            "X-Mailer",
+            Raw::new(format!("smtp-doctor {}", env!("CARGO_PKG_VERSION"))),
+        );
     }
     let body = spec.body.clone().unwrap_or_else(|| {
         format!(
@@ -91,11 +109,17 @@ pub fn build(spec: &MessageSpec) -> Result<Vec<u8>, String> {
     b = b.text_body(body);
     for path in &spec.attachments {
         let data = std::fs::read(path).map_err(|e| format!("--attach {}: {e}", path.display()))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
-        let mime = mime_guess::from_path(path).first_or_octet_stream().to_string();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into());
+        let mime = mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .to_string();
         b = b.attachment(mime, name, data);
     }
-    b.write_to_vec().map_err(|e| format!("building the message: {e}"))
+    b.write_to_vec()
+        .map_err(|e| format!("building the message: {e}"))
 }
 
 /// Reads `--body` / `--data` arguments: `@FILE`, `-` for stdin, else the text itself.
@@ -103,7 +127,9 @@ pub fn read_text_arg(arg: &str, what: &str, allow_literal: bool) -> Result<Vec<u
     use std::io::Read;
     if arg == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("{what}: reading stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("{what}: reading stdin: {e}"))?;
         return Ok(buf);
     }
     let path = match arg.strip_prefix('@') {
@@ -130,18 +156,31 @@ mod tests {
     #[test]
     fn default_message_has_the_rfc_5322_headers() {
         let msg = String::from_utf8(build(&spec()).unwrap()).unwrap();
-        for h in ["Date: ", "Message-ID: <", "From: ", "To: ", "Subject: smtp-doctor test", "MIME-Version: 1.0"] {
+        for h in [
+            "Date: ",
+            "Message-ID: <",
+            "From: ",
+            "To: ",
+            "Subject: smtp-doctor test",
+            "MIME-Version: 1.0",
+        ] {
             assert!(msg.contains(h), "missing {h} in\n{msg}");
         }
         assert!(msg.contains("@client.example>"));
         assert!(msg.contains("sent by smtp-doctor"));
-        assert!(!msg.replace("\r\n", "").contains('\n'), "bare LF in the message");
+        assert!(
+            !msg.replace("\r\n", "").contains('\n'),
+            "bare LF in the message"
+        );
     }
 
     #[test]
     fn user_headers_replace_defaults() {
         let mut s = spec();
-        s.headers = vec![parse_header("Subject: custom").unwrap(), parse_header("X-Test: 1").unwrap()];
+        s.headers = vec![
+            parse_header("Subject: custom").unwrap(),
+            parse_header("X-Test: 1").unwrap(),
+        ];
         let msg = String::from_utf8(build(&s).unwrap()).unwrap();
         assert!(msg.contains("Subject: custom\r\n"));
         assert!(!msg.contains("smtp-doctor test"));

@@ -2,9 +2,9 @@
 //! only on a terminal (and never with NO_COLOR unless `--color always`).
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::report::Observer;
 use crate::report::human::{HumanOptions, HumanRenderer};
 use crate::report::json::JsonRenderer;
-use crate::report::Observer;
 use std::io::{IsTerminal, Write};
 
 /// Whether to colour output written to stdout.
@@ -13,7 +13,8 @@ pub fn use_color(global: &GlobalArgs) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
         }
     }
 }

@@ -103,7 +103,10 @@ pub fn run(args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Observer) -> u8 {
             return e.exit_code();
         }
     };
-    let mut outcome = Outcome { port: plan.port, ..Default::default() };
+    let mut outcome = Outcome {
+        port: plan.port,
+        ..Default::default()
+    };
     if let Err(e) = transact(&plan, args, global, obs, &mut outcome) {
         obs.event(Event::error(&e));
         outcome.error = Some(e);
@@ -113,15 +116,21 @@ pub fn run(args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Observer) -> u8 {
 
 impl Plan {
     fn new(args: &SendArgs, global: &GlobalArgs) -> Result<Plan> {
-        let recipients: Vec<String> =
-            args.to.iter().map(|a| clean_address(a)).filter(|a| !a.is_empty()).collect();
+        let recipients: Vec<String> = args
+            .to
+            .iter()
+            .map(|a| clean_address(a))
+            .filter(|a| !a.is_empty())
+            .collect();
         if recipients.is_empty() {
             return Err(Error::usage("no recipient: give at least one --to ADDR"));
         }
         for r in &recipients {
             check_argument("recipient", r).map_err(Error::usage)?;
             if !r.contains('@') {
-                return Err(Error::usage(format!("recipient {r:?} is not an address (user@domain)")));
+                return Err(Error::usage(format!(
+                    "recipient {r:?} is not an address (user@domain)"
+                )));
             }
         }
         let client = client_name();
@@ -131,10 +140,15 @@ impl Plan {
         };
         check_argument("sender", &from).map_err(Error::usage)?;
         let server = match &args.server {
-            Some(s) => Some(split_host_port(s).map_err(|e| Error::usage(format!("--server: {e}")))?),
+            Some(s) => {
+                Some(split_host_port(s).map_err(|e| Error::usage(format!("--server: {e}")))?)
+            }
             None => None,
         };
-        let port = args.port.or(server.as_ref().and_then(|s| s.1)).unwrap_or(25);
+        let port = args
+            .port
+            .or(server.as_ref().and_then(|s| s.1))
+            .unwrap_or(25);
         let tls = if args.no_tls {
             TlsMode::Off
         } else if args.tls_on_connect {
@@ -171,14 +185,28 @@ impl Plan {
             None
         };
         let _ = global;
-        Ok(Plan { recipients, from, server, port, tls, ehlo, auth, message, quit_after })
+        Ok(Plan {
+            recipients,
+            from,
+            server,
+            port,
+            tls,
+            ehlo,
+            auth,
+            message,
+            quit_after,
+        })
     }
 }
 
 /// This host's name for EHLO and the default sender (RFC 5321 §4.1.1.1 wants an FQDN).
 pub fn client_name() -> String {
     let name = gethostname::gethostname().to_string_lossy().into_owned();
-    if name.is_empty() { "localhost".into() } else { name }
+    if name.is_empty() {
+        "localhost".into()
+    } else {
+        name
+    }
 }
 
 /// The EHLO name when none was given: this host's name when it is fully qualified, otherwise
@@ -206,7 +234,13 @@ fn prompt_password(user: &str) -> Result<Secret> {
     }
     rpassword::prompt_password(format!("Password for {user}: "))
         .map(Secret::new)
-        .map_err(|e| Error::new(Phase::Auth, ErrorKind::Auth, format!("reading the password: {e}")))
+        .map_err(|e| {
+            Error::new(
+                Phase::Auth,
+                ErrorKind::Auth,
+                format!("reading the password: {e}"),
+            )
+        })
 }
 
 fn build_message(args: &SendArgs, from: &str, to: &[String], client: &str) -> Result<Vec<u8>> {
@@ -215,8 +249,10 @@ fn build_message(args: &SendArgs, from: &str, to: &[String], client: &str) -> Re
     }
     let body = match &args.body {
         Some(b) => Some(
-            String::from_utf8_lossy(&message::read_text_arg(b, "--body", true).map_err(Error::usage)?)
-                .into_owned(),
+            String::from_utf8_lossy(
+                &message::read_text_arg(b, "--body", true).map_err(Error::usage)?,
+            )
+            .into_owned(),
         ),
         None => None,
     };
@@ -239,13 +275,22 @@ fn build_message(args: &SendArgs, from: &str, to: &[String], client: &str) -> Re
 }
 
 /// The hosts to try, in order: `--server`, or the MX of the first recipient's domain.
-fn server_hosts(plan: &Plan, dns: &mut Option<Dns>, global: &GlobalArgs, obs: &mut dyn Observer) -> Result<Vec<String>> {
+fn server_hosts(
+    plan: &Plan,
+    dns: &mut Option<Dns>,
+    global: &GlobalArgs,
+    obs: &mut dyn Observer,
+) -> Result<Vec<String>> {
     if let Some((host, _)) = &plan.server {
         return Ok(vec![host.clone()]);
     }
     let domain = domain_of(&plan.recipients[0]).to_string();
     let hosts = connect::mail_hosts(&domain, dns, global, obs)?;
-    if plan.recipients.iter().any(|r| !domain_of(r).eq_ignore_ascii_case(&domain)) {
+    if plan
+        .recipients
+        .iter()
+        .any(|r| !domain_of(r).eq_ignore_ascii_case(&domain))
+    {
         obs.event(Event::warning(format!(
             "recipients are in several domains; all are sent to the MX of {domain}, which may refuse to relay for the others"
         )));
@@ -253,13 +298,23 @@ fn server_hosts(plan: &Plan, dns: &mut Option<Dns>, global: &GlobalArgs, obs: &m
     Ok(hosts)
 }
 
-fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Observer, out: &mut Outcome) -> Result<()> {
+fn transact(
+    plan: &Plan,
+    args: &SendArgs,
+    global: &GlobalArgs,
+    obs: &mut dyn Observer,
+    out: &mut Outcome,
+) -> Result<()> {
     let mut dns = None;
     let hosts = server_hosts(plan, &mut dns, global, obs)?;
-    let Connected { host, tcp, addr } = connect::connect_hosts(&hosts, plan.port, &mut dns, global, obs, &mut out.attempts)?;
+    let Connected { host, tcp, addr } =
+        connect::connect_hosts(&hosts, plan.port, &mut dns, global, obs, &mut out.attempts)?;
     out.server = Some(host.clone());
     out.address = Some(addr);
-    let ehlo = plan.ehlo.clone().unwrap_or_else(|| default_ehlo(tcp.local_addr().ok()));
+    let ehlo = plan
+        .ehlo
+        .clone()
+        .unwrap_or_else(|| default_ehlo(tcp.local_addr().ok()));
 
     if args.line_ending != LineEnding::Crlf {
         obs.event(Event::warning(format!(
@@ -268,13 +323,20 @@ fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Obs
         )));
     }
     if global.insecure {
-        obs.event(Event::warning("--insecure: server certificates are not verified"));
+        obs.event(Event::warning(
+            "--insecure: server certificates are not verified",
+        ));
     }
 
     let sni = args.sni.clone().unwrap_or_else(|| host.clone());
     let params = tls_params(global, &sni);
     let timeout = Duration::from_secs_f64(global.timeout);
-    let cfg = SessionConfig { timeout, line_ending: args.line_ending, show_secrets: global.show_secrets, port: plan.port };
+    let cfg = SessionConfig {
+        timeout,
+        line_ending: args.line_ending,
+        show_secrets: global.show_secrets,
+        port: plan.port,
+    };
 
     // Implicit TLS (RFC 8314 §3): the handshake comes before any SMTP.
     let (stream, tls_info) = if plan.tls == TlsMode::Implicit {
@@ -289,7 +351,9 @@ fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Obs
     out.tls = session.tls.clone();
     match &result {
         Ok(()) => {
-            if out.stopped_after == Some(QuitAfter::Connect) || out.stopped_after == Some(QuitAfter::Data) {
+            if out.stopped_after == Some(QuitAfter::Connect)
+                || out.stopped_after == Some(QuitAfter::Data)
+            {
                 session.abort();
             } else {
                 session.quit();
@@ -305,14 +369,29 @@ fn transact(plan: &Plan, args: &SendArgs, global: &GlobalArgs, obs: &mut dyn Obs
 
 /// The fail-the-run error for a reply that was not the success needed.
 fn reply_error(phase: Phase, reply: &Reply, what: &str) -> Error {
-    let kind = if reply.is_permanent() { "permanently" } else { "temporarily" };
-    Error::new(phase, ErrorKind::Reply(Box::new(reply.clone())), format!("the server {kind} refused {what}: {} {}", reply.code, reply.text()))
+    let kind = if reply.is_permanent() {
+        "permanently"
+    } else {
+        "temporarily"
+    };
+    Error::new(
+        phase,
+        ErrorKind::Reply(Box::new(reply.clone())),
+        format!(
+            "the server {kind} refused {what}: {} {}",
+            reply.code,
+            reply.text()
+        ),
+    )
 }
 
 fn stop_here(plan: &Plan, step: QuitAfter, session: &mut Session<'_>, out: &mut Outcome) -> bool {
     if plan.quit_after == step && step != QuitAfter::Dot {
         out.stopped_after = Some(step);
-        session.emit(Event::info(format!("stopping after {} (--quit-after)", quit_name(step))));
+        session.emit(Event::info(format!(
+            "stopping after {} (--quit-after)",
+            quit_name(step)
+        )));
         return true;
     }
     false
@@ -333,13 +412,24 @@ fn quit_name(step: QuitAfter) -> &'static str {
 }
 
 /// The SMTP dialogue itself.
-fn converse(plan: &Plan, args: &SendArgs, ehlo: &str, params: &TlsParams, s: &mut Session<'_>, out: &mut Outcome) -> Result<()> {
+fn converse(
+    plan: &Plan,
+    args: &SendArgs,
+    ehlo: &str,
+    params: &TlsParams,
+    s: &mut Session<'_>,
+    out: &mut Outcome,
+) -> Result<()> {
     if stop_here(plan, QuitAfter::Connect, s, out) {
         return Ok(());
     }
     let greeting = s.read_greeting()?;
     if greeting.code != 220 {
-        return Err(reply_error(Phase::Greeting, &greeting, "the session in its greeting"));
+        return Err(reply_error(
+            Phase::Greeting,
+            &greeting,
+            "the session in its greeting",
+        ));
     }
     if stop_here(plan, QuitAfter::Banner, s, out) {
         return Ok(());
@@ -386,7 +476,9 @@ fn starttls_step(plan: &Plan, ehlo: &str, params: &TlsParams, s: &mut Session<'_
                 "the server (or something in the path stripping STARTTLS) offers no encryption; --tls-optional would carry on in plaintext"
             }));
         }
-        s.emit(Event::warning("the server does not offer STARTTLS: continuing in plaintext"));
+        s.emit(Event::warning(
+            "the server does not offer STARTTLS: continuing in plaintext",
+        ));
         return Ok(());
     }
     let reply = s.starttls(params)?;
@@ -395,10 +487,17 @@ fn starttls_step(plan: &Plan, ehlo: &str, params: &TlsParams, s: &mut Session<'_
             return Err(Error::new(
                 Phase::Starttls,
                 ErrorKind::TlsRequired,
-                format!("STARTTLS is required but the server answered {} {}; nothing more was sent", reply.code, reply.text()),
+                format!(
+                    "STARTTLS is required but the server answered {} {}; nothing more was sent",
+                    reply.code,
+                    reply.text()
+                ),
             ));
         }
-        s.emit(Event::warning(format!("STARTTLS refused ({}): continuing in plaintext", reply.code)));
+        s.emit(Event::warning(format!(
+            "STARTTLS refused ({}): continuing in plaintext",
+            reply.code
+        )));
         return Ok(());
     }
     // RFC 3207 §4.2: the client MUST discard what it knew and issue EHLO again.
@@ -412,8 +511,18 @@ fn starttls_step(plan: &Plan, ehlo: &str, params: &TlsParams, s: &mut Session<'_
     Ok(())
 }
 
-fn auth_step(choice: AuthChoice, user: &str, password: &Secret, args: &SendArgs, s: &mut Session<'_>) -> Result<Mechanism> {
-    let offered = s.caps.as_ref().map(|c| c.auth_mechanisms()).unwrap_or_default();
+fn auth_step(
+    choice: AuthChoice,
+    user: &str,
+    password: &Secret,
+    args: &SendArgs,
+    s: &mut Session<'_>,
+) -> Result<Mechanism> {
+    let offered = s
+        .caps
+        .as_ref()
+        .map(|c| c.auth_mechanisms())
+        .unwrap_or_default();
     let tls = s.is_tls();
     if offered.is_empty() {
         let hint = if tls {
@@ -421,12 +530,24 @@ fn auth_step(choice: AuthChoice, user: &str, password: &Secret, args: &SendArgs,
         } else {
             "many servers offer AUTH only after STARTTLS; try --starttls, or port 587"
         };
-        return Err(Error::new(Phase::Auth, ErrorKind::Auth, "the server does not offer AUTH").with_hint(hint));
+        return Err(Error::new(
+            Phase::Auth,
+            ErrorKind::Auth,
+            "the server does not offer AUTH",
+        )
+        .with_hint(hint));
     }
     let mech = match choice {
         AuthChoice::Auto => Mechanism::strongest(&offered).ok_or_else(|| {
-            Error::new(Phase::Auth, ErrorKind::Auth, format!("none of the server's AUTH mechanisms ({}) is one smtp-doctor speaks", offered.join(" ")))
-                .with_hint("choose one with --auth PLAIN|LOGIN|CRAM-MD5|XOAUTH2")
+            Error::new(
+                Phase::Auth,
+                ErrorKind::Auth,
+                format!(
+                    "none of the server's AUTH mechanisms ({}) is one smtp-doctor speaks",
+                    offered.join(" ")
+                ),
+            )
+            .with_hint("choose one with --auth PLAIN|LOGIN|CRAM-MD5|XOAUTH2")
         })?,
         AuthChoice::Plain => Mechanism::Plain,
         AuthChoice::Login => Mechanism::Login,
@@ -445,9 +566,14 @@ fn auth_step(choice: AuthChoice, user: &str, password: &Secret, args: &SendArgs,
         return Err(Error::new(
             Phase::Auth,
             ErrorKind::Auth,
-            format!("refusing to send credentials over a connection without TLS (AUTH {})", mech.name()),
+            format!(
+                "refusing to send credentials over a connection without TLS (AUTH {})",
+                mech.name()
+            ),
         )
-        .with_hint("use --starttls or --tls-on-connect; if you really mean it, add --allow-plaintext-auth"));
+        .with_hint(
+            "use --starttls or --tls-on-connect; if you really mean it, add --allow-plaintext-auth",
+        ));
     }
     let reply = s.auth(mech, user, password)?;
     if reply.code != 235 {
@@ -476,7 +602,9 @@ fn mail_params(plan: &Plan, args: &SendArgs, s: &mut Session<'_>) -> Vec<String>
         if let Some(limit) = caps.size_limit()
             && size as u64 > limit
         {
-            s.emit(Event::warning(format!("the message ({size} bytes) is larger than the server's SIZE limit ({limit} bytes)")));
+            s.emit(Event::warning(format!(
+                "the message ({size} bytes) is larger than the server's SIZE limit ({limit} bytes)"
+            )));
         }
     }
     let eight_bit = message.iter().any(|&b| b >= 0x80);
@@ -484,7 +612,9 @@ fn mail_params(plan: &Plan, args: &SendArgs, s: &mut Session<'_>) -> Vec<String>
         if caps.eight_bit_mime() {
             params.push("BODY=8BITMIME".into());
         } else if args.eight_bit_mime {
-            s.emit(Event::warning("--8bitmime: the server does not offer 8BITMIME; sending without BODY=8BITMIME"));
+            s.emit(Event::warning(
+                "--8bitmime: the server does not offer 8BITMIME; sending without BODY=8BITMIME",
+            ));
         }
     }
     let utf8_addrs = !plan.from.is_ascii() || plan.recipients.iter().any(|r| !r.is_ascii());
@@ -513,20 +643,35 @@ fn record_rcpt(out: &mut Outcome, to: &str, reply: &Reply) {
 
 fn transaction(plan: &Plan, args: &SendArgs, s: &mut Session<'_>, out: &mut Outcome) -> Result<()> {
     let params = mail_params(plan, args, s);
-    let mail = Command::Mail { from: plan.from.clone(), params };
-    let rcpts: Vec<Command> = plan.recipients.iter().map(|r| Command::Rcpt { to: r.clone(), params: vec![] }).collect();
+    let mail = Command::Mail {
+        from: plan.from.clone(),
+        params,
+    };
+    let rcpts: Vec<Command> = plan
+        .recipients
+        .iter()
+        .map(|r| Command::Rcpt {
+            to: r.clone(),
+            params: vec![],
+        })
+        .collect();
     let chunking = args.chunking && s.caps.as_ref().is_some_and(|c| c.chunking());
     if args.chunking && !chunking {
-        s.emit(Event::warning("--chunking: the server does not offer CHUNKING; using DATA"));
+        s.emit(Event::warning(
+            "--chunking: the server does not offer CHUNKING; using DATA",
+        ));
     }
     let pipelining = args.pipeline && s.caps.as_ref().is_some_and(|c| c.pipelining());
     if args.pipeline && !pipelining {
-        s.emit(Event::warning("--pipeline: the server does not offer PIPELINING; sending commands one at a time"));
+        s.emit(Event::warning(
+            "--pipeline: the server does not offer PIPELINING; sending commands one at a time",
+        ));
     }
     let wants_data = plan.quit_after >= QuitAfter::Data;
 
     // Replies to MAIL, each RCPT and (when pipelined) DATA.
-    let (mail_reply, rcpt_replies, data_reply) = if pipelining && plan.quit_after > QuitAfter::Mail {
+    let (mail_reply, rcpt_replies, data_reply) = if pipelining && plan.quit_after > QuitAfter::Mail
+    {
         // RFC 2920 §3.1: MAIL, RCPT... and DATA may go in one group; DATA must be last.
         let mut group: Vec<(Command, Phase)> = vec![(mail, Phase::Mail)];
         group.extend(rcpts.into_iter().map(|c| (c, Phase::Rcpt)));
@@ -552,7 +697,8 @@ fn transaction(plan: &Plan, args: &SendArgs, s: &mut Session<'_>, out: &mut Outc
         }
         (Some(mail_reply), rcpt_replies, None)
     };
-    let mail_reply = mail_reply.ok_or_else(|| Error::new(Phase::Mail, ErrorKind::Protocol, "no reply to MAIL"))?;
+    let mail_reply = mail_reply
+        .ok_or_else(|| Error::new(Phase::Mail, ErrorKind::Protocol, "no reply to MAIL"))?;
     if !mail_reply.is_positive() {
         return Err(reply_error(Phase::Mail, &mail_reply, "the sender"));
     }
@@ -571,7 +717,8 @@ fn transaction(plan: &Plan, args: &SendArgs, s: &mut Session<'_>, out: &mut Outc
             // is not possible in DATA mode, so send the lone dot the RFC prescribes.
             let _ = s.send_data(b"");
         }
-        let reply = first.ok_or_else(|| Error::new(Phase::Rcpt, ErrorKind::Protocol, "no reply to RCPT"))?;
+        let reply = first
+            .ok_or_else(|| Error::new(Phase::Rcpt, ErrorKind::Protocol, "no reply to RCPT"))?;
         return Err(reply_error(Phase::Rcpt, &reply, "every recipient"));
     }
     if stop_here(plan, QuitAfter::Rcpt, s, out) {
@@ -596,7 +743,9 @@ fn transaction(plan: &Plan, args: &SendArgs, s: &mut Session<'_>, out: &mut Outc
             return Err(reply_error(Phase::Data, &data_reply, "DATA"));
         }
         if stop_here(plan, QuitAfter::Data, s, out) {
-            s.emit(Event::info("closing without sending the message: the server discards the open transaction"));
+            s.emit(Event::info(
+                "closing without sending the message: the server discards the open transaction",
+            ));
             return Ok(());
         }
         s.send_data(message)?
@@ -624,7 +773,11 @@ fn finish(plan: &Plan, out: Outcome, obs: &mut dyn Observer) -> u8 {
         let partial = accepted.len() < plan.recipients.len();
         summary.push(format!(
             "=== {}: accepted for {} of {} recipients{}",
-            if partial { "Partly delivered" } else { "Delivered" },
+            if partial {
+                "Partly delivered"
+            } else {
+                "Delivered"
+            },
             accepted.len(),
             plan.recipients.len(),
             match &out.queue_id {
@@ -633,34 +786,66 @@ fn finish(plan: &Plan, out: Outcome, obs: &mut dyn Observer) -> u8 {
             }
         ));
     } else if let Some(step) = out.stopped_after {
-        summary.push(format!("=== Stopped after {} as asked; no message was sent", quit_name(step)));
+        summary.push(format!(
+            "=== Stopped after {} as asked; no message was sent",
+            quit_name(step)
+        ));
     } else {
-        let phase = out.error.as_ref().map(|e| e.phase.to_string()).unwrap_or_else(|| "rcpt".into());
-        summary.push(format!("*** Not delivered: failed in phase {phase} (exit {exit_code})"));
+        let phase = out
+            .error
+            .as_ref()
+            .map(|e| e.phase.to_string())
+            .unwrap_or_else(|| "rcpt".into());
+        summary.push(format!(
+            "*** Not delivered: failed in phase {phase} (exit {exit_code})"
+        ));
     }
     for r in &out.recipients {
         let state = if r.accepted { "accepted" } else { "REJECTED" };
         let reply = match (&r.code, &r.reply) {
             (Some(c), Some(t)) if !r.accepted => {
-                let enhanced = r.enhanced.as_ref().map(|e| format!(" {e}")).unwrap_or_default();
+                let enhanced = r
+                    .enhanced
+                    .as_ref()
+                    .map(|e| format!(" {e}"))
+                    .unwrap_or_default();
                 format!("  {c}{enhanced} {}", crate::sanitize::sanitize(t))
             }
             _ => String::new(),
         };
-        summary.push(format!("===   {state} {}{reply}", crate::sanitize::sanitize(&r.address)));
+        summary.push(format!(
+            "===   {state} {}{reply}",
+            crate::sanitize::sanitize(&r.address)
+        ));
     }
     let mut data = serde_json::Map::new();
     data.insert("command".into(), json!("send"));
     data.insert("server".into(), json!(out.server));
     data.insert("address".into(), json!(out.address.map(|a| a.to_string())));
     data.insert("port".into(), json!(out.port));
-    data.insert("tls".into(), json!(out.tls.as_ref().map(|t| json!({"version": t.version, "cipher": t.cipher, "verified": t.verified}))));
+    data.insert(
+        "tls".into(),
+        json!(
+            out.tls
+                .as_ref()
+                .map(|t| json!({"version": t.version, "cipher": t.cipher, "verified": t.verified}))
+        ),
+    );
     data.insert("auth".into(), json!(out.auth));
     data.insert("delivered".into(), json!(out.delivered));
-    data.insert("partial".into(), json!(out.delivered && accepted.len() < plan.recipients.len()));
+    data.insert(
+        "partial".into(),
+        json!(out.delivered && accepted.len() < plan.recipients.len()),
+    );
     data.insert("queue_id".into(), json!(out.queue_id));
-    data.insert("recipients".into(), serde_json::to_value(&out.recipients).unwrap_or_default());
-    data.insert("stopped_after".into(), json!(out.stopped_after.map(quit_name)));
+    data.insert(
+        "recipients".into(),
+        serde_json::to_value(&out.recipients).unwrap_or_default(),
+    );
+    data.insert(
+        "stopped_after".into(),
+        json!(out.stopped_after.map(quit_name)),
+    );
     data.insert(
         "final_reply".into(),
         json!(out.final_reply.as_ref().map(|r| json!({"code": r.code, "enhanced": r.enhanced.map(|e| e.to_string()), "text": r.text()}))),
@@ -669,8 +854,16 @@ fn finish(plan: &Plan, out: Outcome, obs: &mut dyn Observer) -> u8 {
         "error".into(),
         json!(out.error.as_ref().map(|e| json!({"phase": e.phase, "kind": e.kind.name(), "message": e.message, "hint": e.hint}))),
     );
-    data.insert("attempts".into(), serde_json::to_value(&out.attempts).unwrap_or_default());
-    obs.event(Event::Result { summary, ok, exit_code, data });
+    data.insert(
+        "attempts".into(),
+        serde_json::to_value(&out.attempts).unwrap_or_default(),
+    );
+    obs.event(Event::Result {
+        summary,
+        ok,
+        exit_code,
+        data,
+    });
     exit_code
 }
 
@@ -692,7 +885,10 @@ mod tests {
         assert!(name.contains('.') || name == "[127.0.0.1]", "{name}");
         if !client_name().contains('.') {
             assert_eq!(name, "[127.0.0.1]");
-            assert_eq!(default_ehlo(Some("[::1]:25".parse().unwrap())), "[IPv6:::1]");
+            assert_eq!(
+                default_ehlo(Some("[::1]:25".parse().unwrap())),
+                "[IPv6:::1]"
+            );
         }
     }
 }

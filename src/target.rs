@@ -45,7 +45,10 @@ pub fn domain_of(target: &str) -> &str {
 
 /// Strips angle brackets users sometimes type around addresses.
 pub fn clean_address(addr: &str) -> String {
-    addr.trim().trim_start_matches('<').trim_end_matches('>').to_string()
+    addr.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -54,9 +57,18 @@ mod tests {
 
     #[test]
     fn host_and_port_forms() {
-        assert_eq!(split_host_port("mx.example.com").unwrap(), ("mx.example.com".into(), None));
-        assert_eq!(split_host_port("127.0.0.1:2525").unwrap(), ("127.0.0.1".into(), Some(2525)));
-        assert_eq!(split_host_port("[::1]:25").unwrap(), ("::1".into(), Some(25)));
+        assert_eq!(
+            split_host_port("mx.example.com").unwrap(),
+            ("mx.example.com".into(), None)
+        );
+        assert_eq!(
+            split_host_port("127.0.0.1:2525").unwrap(),
+            ("127.0.0.1".into(), Some(2525))
+        );
+        assert_eq!(
+            split_host_port("[::1]:25").unwrap(),
+            ("::1".into(), Some(25))
+        );
         assert_eq!(split_host_port("::1").unwrap(), ("::1".into(), None));
         assert!(split_host_port("host:0").is_err());
         assert!(split_host_port("host:http").is_err());

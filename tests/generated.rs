@@ -7,7 +7,10 @@ mod common;
 use std::path::Path;
 
 fn check(args: &[&str], path: &str) {
-    let out = common::smtp_doctor().args(args).output().expect("run the binary");
+    let out = common::smtp_doctor()
+        .args(args)
+        .output()
+        .expect("run the binary");
     assert!(out.status.success(), "{args:?} failed");
     assert!(!out.stdout.is_empty(), "{args:?} printed nothing");
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -28,7 +31,10 @@ fn completions_are_current() {
     check(&["completions", "bash"], "completions/smtp-doctor.bash");
     check(&["completions", "zsh"], "completions/_smtp-doctor");
     check(&["completions", "fish"], "completions/smtp-doctor.fish");
-    check(&["completions", "powershell"], "completions/_smtp-doctor.ps1");
+    check(
+        &["completions", "powershell"],
+        "completions/_smtp-doctor.ps1",
+    );
     check(&["completions", "elvish"], "completions/smtp-doctor.elv");
 }
 
@@ -41,7 +47,11 @@ fn man_page_is_current() {
 fn man_page_documents_the_exit_codes() {
     let out = common::smtp_doctor().arg("man").output().unwrap();
     let man = String::from_utf8_lossy(&out.stdout);
-    for line in ["timeout waiting for the server after connecting", "protocol error", "usage error"] {
+    for line in [
+        "timeout waiting for the server after connecting",
+        "protocol error",
+        "usage error",
+    ] {
         assert!(man.contains(line), "man page lacks {line:?}");
     }
 }

@@ -16,7 +16,16 @@ fn ca() -> String {
 fn plain_transaction_delivers_and_reports_queue_id() {
     let srv = SmtpServer::builder().start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "user@example.test", "--from", "me@client.example", "--json"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "user@example.test",
+            "--from",
+            "me@client.example",
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -25,7 +34,10 @@ fn plain_transaction_delivers_and_reports_queue_id() {
     let res = result(&ev);
     assert_eq!(res["delivered"], true);
     assert_eq!(res["exit_code"], 0);
-    assert!(res["queue_id"].as_str().is_some_and(|q| !q.is_empty()), "queue id: {res}");
+    assert!(
+        res["queue_id"].as_str().is_some_and(|q| !q.is_empty()),
+        "queue id: {res}"
+    );
     assert_eq!(res["recipients"][0]["address"], "user@example.test");
     assert_eq!(res["recipients"][0]["accepted"], true);
     let msgs = srv.messages();
@@ -33,7 +45,14 @@ fn plain_transaction_delivers_and_reports_queue_id() {
     assert_eq!(msgs[0].mail_from, "me@client.example");
     assert_eq!(msgs[0].rcpt_to, vec!["user@example.test"]);
     let body = String::from_utf8_lossy(&msgs[0].data);
-    for h in ["Date: ", "Message-ID: ", "From: ", "To: ", "Subject: ", "MIME-Version: 1.0"] {
+    for h in [
+        "Date: ",
+        "Message-ID: ",
+        "From: ",
+        "To: ",
+        "Subject: ",
+        "MIME-Version: 1.0",
+    ] {
         assert!(body.contains(h), "missing {h} in {body}");
     }
     assert!(body.contains("smtp-doctor"));
@@ -42,7 +61,10 @@ fn plain_transaction_delivers_and_reports_queue_id() {
 #[test]
 fn every_command_ends_in_crlf_and_nothing_else() {
     let srv = SmtpServer::builder().start();
-    smtp_doctor().args(["send", "-s", &srv.arg(), "--to", "user@example.test"]).assert().success();
+    smtp_doctor()
+        .args(["send", "-s", &srv.arg(), "--to", "user@example.test"])
+        .assert()
+        .success();
     assert!(!srv.saw_bare_lf());
     let received = srv.received();
     let text = String::from_utf8_lossy(&received);
@@ -59,7 +81,15 @@ fn every_command_ends_in_crlf_and_nothing_else() {
 fn human_transcript_uses_the_spec_markers() {
     let srv = SmtpServer::builder().starttls(CertKind::Valid).start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--to", "user@example.test", "--ca-file", &ca()])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+        ])
         .assert()
         .success()
         .get_output()
@@ -82,7 +112,16 @@ fn human_transcript_uses_the_spec_markers() {
 fn starttls_then_ehlo_again_and_message_inside_tls() {
     let srv = SmtpServer::builder().starttls(CertKind::Valid).start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--to", "user@example.test", "--ca-file", &ca(), "--json"])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -106,7 +145,16 @@ fn starttls_then_ehlo_again_and_message_inside_tls() {
 fn implicit_tls_on_connect() {
     let srv = SmtpServer::builder().implicit_tls(CertKind::Valid).start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--tls-on-connect", "--to", "user@example.test", "--ca-file", &ca()])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--tls-on-connect",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+        ])
         .assert()
         .success()
         .get_output()
@@ -121,7 +169,19 @@ fn implicit_tls_on_connect() {
 fn starttls_required_but_missing_exits_5_and_sends_nothing_after_ehlo() {
     let srv = SmtpServer::builder().start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--starttls", "--to", "user@example.test", "-a", "--auth-user", "u", "--auth-password", "p"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--starttls",
+            "--to",
+            "user@example.test",
+            "-a",
+            "--auth-user",
+            "u",
+            "--auth-password",
+            "p",
+        ])
         .assert()
         .code(5)
         .get_output()
@@ -136,7 +196,14 @@ fn starttls_required_but_missing_exits_5_and_sends_nothing_after_ehlo() {
 fn tls_optional_carries_on_in_plaintext_when_starttls_is_missing() {
     let srv = SmtpServer::builder().start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--tls-optional", "--to", "user@example.test"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--tls-optional",
+            "--to",
+            "user@example.test",
+        ])
         .assert()
         .success()
         .stdout(predicates::str::contains("does not offer STARTTLS"));
@@ -145,9 +212,24 @@ fn tls_optional_carries_on_in_plaintext_when_starttls_is_missing() {
 
 #[test]
 fn starttls_refused_with_454_exits_5_when_required() {
-    let srv = SmtpServer::builder().starttls(CertKind::Valid).reply_to("STARTTLS", "454 4.7.0 TLS not available due to local problem").start();
+    let srv = SmtpServer::builder()
+        .starttls(CertKind::Valid)
+        .reply_to(
+            "STARTTLS",
+            "454 4.7.0 TLS not available due to local problem",
+        )
+        .start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--starttls", "--to", "user@example.test", "--ca-file", &ca()])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--starttls",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+        ])
         .assert()
         .code(5);
     let cmds = srv.commands();
@@ -157,7 +239,16 @@ fn starttls_refused_with_454_exits_5_when_required() {
 fn cert_failure(kind: CertKind, expect: &str) {
     let srv = SmtpServer::builder().starttls(kind).start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--to", "user@example.test", "--ca-file", &ca(), "--json"])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+            "--json",
+        ])
         .assert()
         .code(5)
         .get_output()
@@ -166,9 +257,16 @@ fn cert_failure(kind: CertKind, expect: &str) {
     let failed = events(&ev, "tls_failed");
     assert_eq!(failed.len(), 1, "{ev:?}");
     assert_eq!(failed[0]["cert_problem"], expect);
-    assert!(failed[0]["chain"][0]["subject"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        failed[0]["chain"][0]["subject"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
     let cmds = srv.commands();
-    assert!(!cmds.iter().any(|c| c.starts_with("MAIL")), "nothing after a failed handshake: {cmds:?}");
+    assert!(
+        !cmds.iter().any(|c| c.starts_with("MAIL")),
+        "nothing after a failed handshake: {cmds:?}"
+    );
     assert_eq!(result(&ev)["error"]["phase"], "tls-handshake");
 }
 
@@ -191,31 +289,72 @@ fn self_signed_certificate_exits_5_and_says_self_signed() {
 fn insecure_still_reports_what_verification_would_have_said() {
     let srv = SmtpServer::builder().starttls(CertKind::Expired).start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--to", "user@example.test", "--ca-file", &ca(), "--insecure"])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+            "--insecure",
+        ])
         .assert()
         .success()
         .get_output()
         .clone();
     let t = text(&out.stdout);
-    assert!(t.contains("NOT VERIFIED: the certificate has expired"), "{t}");
+    assert!(
+        t.contains("NOT VERIFIED: the certificate has expired"),
+        "{t}"
+    );
     assert!(t.contains("--insecure"), "{t}");
 }
 
 #[test]
 fn implicit_tls_with_bad_certificate_exits_5() {
-    let srv = SmtpServer::builder().implicit_tls(CertKind::SelfSigned).start();
+    let srv = SmtpServer::builder()
+        .implicit_tls(CertKind::SelfSigned)
+        .start();
     smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--tls-on-connect", "--to", "user@example.test", "--ca-file", &ca()])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--tls-on-connect",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+        ])
         .assert()
         .code(5)
         .stdout(predicates::str::contains("self-signed"));
 }
 
 fn auth_with(mech: &str) -> (SmtpServer, std::process::Output) {
-    let srv = SmtpServer::builder().starttls(CertKind::Valid).auth_credentials("tester", "s3cret").start();
+    let srv = SmtpServer::builder()
+        .starttls(CertKind::Valid)
+        .auth_credentials("tester", "s3cret")
+        .start();
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--starttls", "-a", mech])
-        .args(["--auth-user", "tester", "--to", "user@example.test", "--ca-file", &ca(), "--json"])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--starttls",
+            "-a",
+            mech,
+        ])
+        .args([
+            "--auth-user",
+            "tester",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+            "--json",
+        ])
         .env("SMTP_DOCTOR_PASSWORD", "s3cret")
         .output()
         .unwrap();
@@ -232,7 +371,10 @@ fn auth_plain_succeeds_and_is_redacted() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("AUTH PLAIN ***"), "{stdout}");
     assert!(!stdout.contains("s3cret"), "password leaked: {stdout}");
-    assert!(!stdout.contains("AHRlc3RlcgBzM2NyZXQ="), "payload leaked: {stdout}");
+    assert!(
+        !stdout.contains("AHRlc3RlcgBzM2NyZXQ="),
+        "payload leaked: {stdout}"
+    );
     assert_eq!(srv.messages()[0].auth_user.as_deref(), Some("tester"));
 }
 
@@ -242,7 +384,10 @@ fn auth_login_succeeds() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(srv.auth_attempts()[0].success);
     assert_eq!(srv.auth_attempts()[0].mechanism, "LOGIN");
-    assert!(!text(&out.stdout).contains("czNjcmV0"), "base64 password leaked");
+    assert!(
+        !text(&out.stdout).contains("czNjcmV0"),
+        "base64 password leaked"
+    );
 }
 
 #[test]
@@ -270,10 +415,29 @@ fn auth_default_picks_the_strongest_offered() {
 
 #[test]
 fn wrong_password_exits_6() {
-    let srv = SmtpServer::builder().starttls(CertKind::Valid).auth_credentials("tester", "s3cret").start();
+    let srv = SmtpServer::builder()
+        .starttls(CertKind::Valid)
+        .auth_credentials("tester", "s3cret")
+        .start();
     smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--starttls", "-a", "plain", "--auth-user", "tester"])
-        .args(["--auth-password", "wrong", "--to", "user@example.test", "--ca-file", &ca()])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--starttls",
+            "-a",
+            "plain",
+            "--auth-user",
+            "tester",
+        ])
+        .args([
+            "--auth-password",
+            "wrong",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+        ])
         .assert()
         .code(6);
     assert!(srv.messages().is_empty());
@@ -281,10 +445,30 @@ fn wrong_password_exits_6() {
 
 #[test]
 fn show_secrets_reveals_the_auth_payload() {
-    let srv = SmtpServer::builder().starttls(CertKind::Valid).auth_credentials("tester", "s3cret").start();
+    let srv = SmtpServer::builder()
+        .starttls(CertKind::Valid)
+        .auth_credentials("tester", "s3cret")
+        .start();
     smtp_doctor()
-        .args(["send", "-s", &format!("localhost:{}", srv.port()), "--starttls", "-a", "plain", "--auth-user", "tester"])
-        .args(["--auth-password", "s3cret", "--to", "user@example.test", "--ca-file", &ca(), "--show-secrets"])
+        .args([
+            "send",
+            "-s",
+            &format!("localhost:{}", srv.port()),
+            "--starttls",
+            "-a",
+            "plain",
+            "--auth-user",
+            "tester",
+        ])
+        .args([
+            "--auth-password",
+            "s3cret",
+            "--to",
+            "user@example.test",
+            "--ca-file",
+            &ca(),
+            "--show-secrets",
+        ])
         .assert()
         .success()
         .stdout(predicates::str::contains("AUTH PLAIN AHRlc3RlcgBzM2NyZXQ="));
@@ -292,18 +476,46 @@ fn show_secrets_reveals_the_auth_payload() {
 
 #[test]
 fn credentials_are_never_sent_in_plaintext_without_permission() {
-    let srv = SmtpServer::builder().auth_credentials("tester", "s3cret").start();
+    let srv = SmtpServer::builder()
+        .auth_credentials("tester", "s3cret")
+        .start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "-a", "plain", "--auth-user", "tester", "--auth-password", "s3cret", "--to", "user@example.test"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "-a",
+            "plain",
+            "--auth-user",
+            "tester",
+            "--auth-password",
+            "s3cret",
+            "--to",
+            "user@example.test",
+        ])
         .assert()
         .code(6)
         .get_output()
         .clone();
     assert!(text(&out.stdout).contains("--allow-plaintext-auth"));
-    assert!(!srv.commands().iter().any(|c| c.to_ascii_uppercase().starts_with("AUTH")));
+    assert!(
+        !srv.commands()
+            .iter()
+            .any(|c| c.to_ascii_uppercase().starts_with("AUTH"))
+    );
     // With permission, it goes through.
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "-a", "plain", "--auth-user", "tester", "--auth-password", "s3cret"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "-a",
+            "plain",
+            "--auth-user",
+            "tester",
+            "--auth-password",
+            "s3cret",
+        ])
         .args(["--to", "user@example.test", "--allow-plaintext-auth"])
         .assert()
         .success();
@@ -312,7 +524,10 @@ fn credentials_are_never_sent_in_plaintext_without_permission() {
 #[test]
 fn rejected_recipient_exits_7_with_explanation() {
     let srv = SmtpServer::builder()
-        .reject_rcpt("nobody@", "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown")
+        .reject_rcpt(
+            "nobody@",
+            "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown",
+        )
         .start();
     let out = smtp_doctor()
         .args(["send", "-s", &srv.arg(), "--to", "nobody@example.test"])
@@ -322,8 +537,14 @@ fn rejected_recipient_exits_7_with_explanation() {
         .clone();
     let t = text(&out.stdout);
     assert!(t.contains("<-* 550 5.1.1"), "{t}");
-    assert!(t.contains("!!! 550 5.1.1 is permanent"), "explanation line: {t}");
-    assert!(!srv.commands().iter().any(|c| c == "DATA"), "no DATA without recipients");
+    assert!(
+        t.contains("!!! 550 5.1.1 is permanent"),
+        "explanation line: {t}"
+    );
+    assert!(
+        !srv.commands().iter().any(|c| c == "DATA"),
+        "no DATA without recipients"
+    );
 }
 
 #[test]
@@ -332,7 +553,16 @@ fn partial_success_names_each_recipient_and_exits_with_the_refusal() {
         .reject_rcpt("nobody@", "550 5.1.1 <nobody@example.test>: User unknown")
         .start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "user@example.test,nobody@example.test", "--to", "other@example.test", "--json"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "user@example.test,nobody@example.test",
+            "--to",
+            "other@example.test",
+            "--json",
+        ])
         .assert()
         .code(7)
         .get_output()
@@ -349,25 +579,48 @@ fn partial_success_names_each_recipient_and_exits_with_the_refusal() {
     assert_eq!(r[1]["enhanced"], "5.1.1");
     assert_eq!(r[2]["accepted"], true);
     assert!(res["queue_id"].is_string());
-    assert_eq!(srv.messages()[0].rcpt_to, vec!["user@example.test", "other@example.test"]);
+    assert_eq!(
+        srv.messages()[0].rcpt_to,
+        vec!["user@example.test", "other@example.test"]
+    );
 }
 
 #[test]
 fn transient_451_exits_8() {
-    let srv = SmtpServer::builder().reply_to("MAIL", "451 4.7.1 Greylisted, try again later").start();
+    let srv = SmtpServer::builder()
+        .reply_to("MAIL", "451 4.7.1 Greylisted, try again later")
+        .start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "user@example.test", "--json"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "user@example.test",
+            "--json",
+        ])
         .assert()
         .code(8)
         .get_output()
         .clone();
     let ev = json_lines(&out.stdout);
     let replies = events(&ev, "reply");
-    let r451 = replies.iter().find(|r| r["code"] == 451).expect("451 reply event");
+    let r451 = replies
+        .iter()
+        .find(|r| r["code"] == 451)
+        .expect("451 reply event");
     assert_eq!(r451["permanent"], false);
     assert_eq!(r451["enhanced"], "4.7.1");
-    assert!(r451["explanation"].is_object(), "explanation object on error replies");
-    assert!(replies.iter().filter(|r| r["code"] == 250).all(|r| r["explanation"].is_null()));
+    assert!(
+        r451["explanation"].is_object(),
+        "explanation object on error replies"
+    );
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r["code"] == 250)
+            .all(|r| r["explanation"].is_null())
+    );
 }
 
 #[test]
@@ -376,7 +629,15 @@ fn pipelining_sends_the_envelope_in_one_group_and_matches_replies_in_order() {
         .reject_rcpt("nobody@", "550 5.1.1 <nobody@example.test>: User unknown")
         .start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--pipeline", "--to", "user@example.test,nobody@example.test", "--json"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--pipeline",
+            "--to",
+            "user@example.test,nobody@example.test",
+            "--json",
+        ])
         .assert()
         .code(7)
         .get_output()
@@ -388,8 +649,14 @@ fn pipelining_sends_the_envelope_in_one_group_and_matches_replies_in_order() {
     assert_eq!(res["delivered"], true);
     // MAIL, RCPT, RCPT and DATA arrived in one segment: the server saw them back to back
     // before any reply was read, which the order of `send` events before the first reply shows.
-    let first_reply_after_ehlo = ev.iter().position(|e| e["event"] == "send" && e["line"].as_str().unwrap_or("").starts_with("MAIL")).unwrap();
-    let group: Vec<&str> = ev[first_reply_after_ehlo..first_reply_after_ehlo + 4].iter().map(|e| e["line"].as_str().unwrap_or("")).collect();
+    let first_reply_after_ehlo = ev
+        .iter()
+        .position(|e| e["event"] == "send" && e["line"].as_str().unwrap_or("").starts_with("MAIL"))
+        .unwrap();
+    let group: Vec<&str> = ev[first_reply_after_ehlo..first_reply_after_ehlo + 4]
+        .iter()
+        .map(|e| e["line"].as_str().unwrap_or(""))
+        .collect();
     assert!(group[0].starts_with("MAIL FROM:"), "{group:?}");
     assert!(group[1].starts_with("RCPT TO:<user@"), "{group:?}");
     assert!(group[2].starts_with("RCPT TO:<nobody@"), "{group:?}");
@@ -398,9 +665,18 @@ fn pipelining_sends_the_envelope_in_one_group_and_matches_replies_in_order() {
 
 #[test]
 fn pipeline_without_server_support_falls_back_to_one_at_a_time() {
-    let srv = SmtpServer::builder().ehlo_keywords(&["SIZE 1000000", "8BITMIME"]).start();
+    let srv = SmtpServer::builder()
+        .ehlo_keywords(&["SIZE 1000000", "8BITMIME"])
+        .start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--pipeline", "--to", "user@example.test"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--pipeline",
+            "--to",
+            "user@example.test",
+        ])
         .assert()
         .success()
         .stdout(predicates::str::contains("does not offer PIPELINING"));
@@ -410,12 +686,23 @@ fn pipeline_without_server_support_falls_back_to_one_at_a_time() {
 fn chunking_sends_bdat() {
     let srv = SmtpServer::builder().start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--chunking", "--to", "user@example.test"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--chunking",
+            "--to",
+            "user@example.test",
+        ])
         .assert()
         .success();
     let msgs = srv.messages();
     assert!(msgs[0].via_bdat);
-    assert!(srv.commands().iter().any(|c| c.starts_with("BDAT ") && c.ends_with(" LAST")));
+    assert!(
+        srv.commands()
+            .iter()
+            .any(|c| c.starts_with("BDAT ") && c.ends_with(" LAST"))
+    );
 }
 
 #[test]
@@ -423,11 +710,22 @@ fn dot_stuffing_round_trips_the_body() {
     let srv = SmtpServer::builder().start();
     let body = ".leading dot\n..two dots\n.\nend\n";
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "user@example.test", "--body", body])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "user@example.test",
+            "--body",
+            body,
+        ])
         .assert()
         .success();
     let data = String::from_utf8_lossy(&srv.messages()[0].data).into_owned();
-    assert!(data.contains("\r\n.leading dot\r\n..two dots\r\n.\r\nend\r\n"), "{data:?}");
+    assert!(
+        data.contains("\r\n.leading dot\r\n..two dots\r\n.\r\nend\r\n"),
+        "{data:?}"
+    );
 }
 
 #[test]
@@ -437,10 +735,21 @@ fn raw_data_file_is_sent_with_crlf_and_stuffing() {
     let file = dir.path().join("msg.eml");
     std::fs::write(&file, "Subject: raw\n\n.dot\nbody\n").unwrap();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "user@example.test", "--data", file.to_str().unwrap()])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "user@example.test",
+            "--data",
+            file.to_str().unwrap(),
+        ])
         .assert()
         .success();
-    assert_eq!(srv.messages()[0].data, b"Subject: raw\r\n\r\n.dot\r\nbody\r\n");
+    assert_eq!(
+        srv.messages()[0].data,
+        b"Subject: raw\r\n\r\n.dot\r\nbody\r\n"
+    );
 }
 
 #[test]
@@ -450,7 +759,19 @@ fn attachments_and_headers_build_a_mime_message() {
     let file = dir.path().join("report.pdf");
     std::fs::write(&file, b"%PDF-1.4\x00\x01binary").unwrap();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--attach", file.to_str().unwrap(), "--header", "X-Test: 1", "--subject", "hello"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--attach",
+            file.to_str().unwrap(),
+            "--header",
+            "X-Test: 1",
+            "--subject",
+            "hello",
+        ])
         .assert()
         .success();
     let data = String::from_utf8_lossy(&srv.messages()[0].data).into_owned();
@@ -465,7 +786,16 @@ fn attachments_and_headers_build_a_mime_message() {
 fn quit_after_rcpt_stops_cleanly_without_data() {
     let srv = SmtpServer::builder().start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--quit-after", "rcpt", "--json"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--quit-after",
+            "rcpt",
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -480,21 +810,48 @@ fn quit_after_rcpt_stops_cleanly_without_data() {
 
 #[test]
 fn quit_after_each_step_sends_nothing_beyond_it() {
-    for (step, last_verb) in [("banner", None), ("ehlo", Some("EHLO")), ("mail", Some("MAIL")), ("data", Some("DATA"))] {
+    for (step, last_verb) in [
+        ("banner", None),
+        ("ehlo", Some("EHLO")),
+        ("mail", Some("MAIL")),
+        ("data", Some("DATA")),
+    ] {
         let srv = SmtpServer::builder().start();
         smtp_doctor()
-            .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--quit-after", step])
+            .args([
+                "send",
+                "-s",
+                &srv.arg(),
+                "--to",
+                "a@b.example",
+                "--quit-after",
+                step,
+            ])
             .assert()
             .success();
         let cmds: Vec<String> = srv.commands().into_iter().filter(|c| c != "QUIT").collect();
         match last_verb {
             None => assert!(cmds.is_empty(), "{step}: {cmds:?}"),
-            Some(v) => assert!(cmds.last().is_some_and(|c| c.starts_with(v)), "{step}: {cmds:?}"),
+            Some(v) => assert!(
+                cmds.last().is_some_and(|c| c.starts_with(v)),
+                "{step}: {cmds:?}"
+            ),
         }
         assert!(srv.messages().is_empty(), "{step}: no message");
     }
     let srv = SmtpServer::builder().start();
-    smtp_doctor().args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--quit-after", "connect"]).assert().success();
+    smtp_doctor()
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--quit-after",
+            "connect",
+        ])
+        .assert()
+        .success();
     assert!(srv.commands().is_empty());
 }
 
@@ -502,7 +859,17 @@ fn quit_after_each_step_sends_nothing_beyond_it() {
 fn line_ending_lf_is_sent_and_announced() {
     let srv = SmtpServer::builder().start();
     let out = smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--line-ending", "lf", "--quit-after", "ehlo"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--line-ending",
+            "lf",
+            "--quit-after",
+            "ehlo",
+        ])
         .output()
         .unwrap();
     let t = text(&out.stdout);
@@ -515,7 +882,16 @@ fn line_ending_lf_is_sent_and_announced() {
 fn show_crlf_makes_line_ends_visible() {
     let srv = SmtpServer::builder().start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--show-crlf", "--quit-after", "ehlo"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--show-crlf",
+            "--quit-after",
+            "ehlo",
+        ])
         .assert()
         .success()
         .stdout(predicates::str::contains("-> EHLO ").and(predicates::str::contains("\\r\\n")));
@@ -525,7 +901,17 @@ fn show_crlf_makes_line_ends_visible() {
 fn color_always_colours_and_never_does_not() {
     let srv = SmtpServer::builder().start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--quit-after", "banner", "--color", "always"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--quit-after",
+            "banner",
+            "--color",
+            "always",
+        ])
         .assert()
         .success()
         .stdout(predicates::str::contains("\x1b["));
@@ -538,7 +924,14 @@ fn connection_refused_exits_4_and_keeps_the_attempt() {
         l.local_addr().unwrap().port()
     };
     let out = smtp_doctor()
-        .args(["send", "-s", &format!("127.0.0.1:{port}"), "--to", "a@b.example", "--json"])
+        .args([
+            "send",
+            "-s",
+            &format!("127.0.0.1:{port}"),
+            "--to",
+            "a@b.example",
+            "--json",
+        ])
         .assert()
         .code(4)
         .get_output()
@@ -561,7 +954,18 @@ fn mx_resolution_uses_the_dns_server_in_preference_order() {
         .a("mx2.test.example", "127.0.0.1")
         .start();
     let out = smtp_doctor()
-        .args(["send", "--to", "user@test.example", "--dns-server", &dns.arg(), "-p", &srv.port().to_string(), "--connect-timeout", "2", "--json"])
+        .args([
+            "send",
+            "--to",
+            "user@test.example",
+            "--dns-server",
+            &dns.arg(),
+            "-p",
+            &srv.port().to_string(),
+            "--connect-timeout",
+            "2",
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -583,7 +987,13 @@ fn mx_resolution_uses_the_dns_server_in_preference_order() {
 fn null_mx_exits_3() {
     let dns = DnsServer::builder().null_mx("nullmx.test.example").start();
     smtp_doctor()
-        .args(["send", "--to", "user@nullmx.test.example", "--dns-server", &dns.arg()])
+        .args([
+            "send",
+            "--to",
+            "user@nullmx.test.example",
+            "--dns-server",
+            &dns.arg(),
+        ])
         .assert()
         .code(3)
         .stdout(predicates::str::contains("null MX"));
@@ -591,9 +1001,17 @@ fn null_mx_exits_3() {
 
 #[test]
 fn nxdomain_exits_3() {
-    let dns = DnsServer::builder().a("other.test.example", "127.0.0.1").start();
+    let dns = DnsServer::builder()
+        .a("other.test.example", "127.0.0.1")
+        .start();
     smtp_doctor()
-        .args(["send", "--to", "user@missing.test.example", "--dns-server", &dns.arg()])
+        .args([
+            "send",
+            "--to",
+            "user@missing.test.example",
+            "--dns-server",
+            &dns.arg(),
+        ])
         .assert()
         .code(3)
         .stdout(predicates::str::contains("does not exist"));
@@ -602,9 +1020,20 @@ fn nxdomain_exits_3() {
 #[test]
 fn implicit_mx_uses_the_domain_address() {
     let srv = SmtpServer::builder().start();
-    let dns = DnsServer::builder().a("implicit.test.example", "127.0.0.1").start();
+    let dns = DnsServer::builder()
+        .a("implicit.test.example", "127.0.0.1")
+        .start();
     let out = smtp_doctor()
-        .args(["send", "--to", "user@implicit.test.example", "--dns-server", &dns.arg(), "-p", &srv.port().to_string(), "--json"])
+        .args([
+            "send",
+            "--to",
+            "user@implicit.test.example",
+            "--dns-server",
+            &dns.arg(),
+            "-p",
+            &srv.port().to_string(),
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -616,15 +1045,35 @@ fn implicit_mx_uses_the_domain_address() {
 #[test]
 fn usage_errors_exit_2() {
     smtp_doctor().args(["send"]).assert().code(2);
-    smtp_doctor().args(["send", "--to", "not-an-address", "-s", "127.0.0.1:1"]).assert().code(2);
-    smtp_doctor().args(["send", "--to", "a@b.example", "-s", "127.0.0.1:99999"]).assert().code(2);
-    smtp_doctor().args(["send", "--to", "a@b.example\r\nRCPT TO:<x@y>", "-s", "127.0.0.1:1"]).assert().code(2);
-    smtp_doctor().args(["send", "--to", "a@b.example", "-s", "127.0.0.1:1", "-a"]).assert().code(2);
+    smtp_doctor()
+        .args(["send", "--to", "not-an-address", "-s", "127.0.0.1:1"])
+        .assert()
+        .code(2);
+    smtp_doctor()
+        .args(["send", "--to", "a@b.example", "-s", "127.0.0.1:99999"])
+        .assert()
+        .code(2);
+    smtp_doctor()
+        .args([
+            "send",
+            "--to",
+            "a@b.example\r\nRCPT TO:<x@y>",
+            "-s",
+            "127.0.0.1:1",
+        ])
+        .assert()
+        .code(2);
+    smtp_doctor()
+        .args(["send", "--to", "a@b.example", "-s", "127.0.0.1:1", "-a"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn ehlo_refused_falls_back_to_helo() {
-    let srv = SmtpServer::builder().reply_to("EHLO", "502 5.5.2 Error: command not recognized").start();
+    let srv = SmtpServer::builder()
+        .reply_to("EHLO", "502 5.5.2 Error: command not recognized")
+        .start();
     let out = smtp_doctor()
         .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--json"])
         .assert()
@@ -632,15 +1081,34 @@ fn ehlo_refused_falls_back_to_helo() {
         .get_output()
         .clone();
     let cmds = srv.commands();
-    assert!(cmds[0].starts_with("EHLO ") && cmds[1].starts_with("HELO "), "{cmds:?}");
-    assert!(events(&json_lines(&out.stdout), "info").iter().any(|e| e["message"].as_str().unwrap_or("").contains("HELO")));
+    assert!(
+        cmds[0].starts_with("EHLO ") && cmds[1].starts_with("HELO "),
+        "{cmds:?}"
+    );
+    assert!(
+        events(&json_lines(&out.stdout), "info")
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").contains("HELO"))
+    );
     assert_eq!(srv.messages().len(), 1);
 }
 
 #[test]
 fn helo_flag_says_helo() {
     let srv = SmtpServer::builder().start();
-    smtp_doctor().args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--helo", "--ehlo", "client.example"]).assert().success();
+    smtp_doctor()
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--helo",
+            "--ehlo",
+            "client.example",
+        ])
+        .assert()
+        .success();
     assert_eq!(srv.commands()[0], "HELO client.example");
 }
 
@@ -648,7 +1116,17 @@ fn helo_flag_says_helo() {
 fn mail_from_carries_size_body_and_smtputf8_when_offered() {
     let srv = SmtpServer::builder().start();
     smtp_doctor()
-        .args(["send", "-s", &srv.arg(), "--to", "a@b.example", "--8bitmime", "--smtputf8", "--body", "caf\u{e9}"])
+        .args([
+            "send",
+            "-s",
+            &srv.arg(),
+            "--to",
+            "a@b.example",
+            "--8bitmime",
+            "--smtputf8",
+            "--body",
+            "caf\u{e9}",
+        ])
         .assert()
         .success();
     let params = &srv.messages()[0].mail_params;
@@ -657,8 +1135,15 @@ fn mail_from_carries_size_body_and_smtputf8_when_offered() {
     assert!(params.contains(&"SMTPUTF8".to_string()), "{params:?}");
     // Without SIZE/8BITMIME/SMTPUTF8 advertised, no parameters are sent.
     let bare = SmtpServer::builder().ehlo_keywords(&["PIPELINING"]).start();
-    smtp_doctor().args(["send", "-s", &bare.arg(), "--to", "a@b.example"]).assert().success();
-    assert!(bare.messages()[0].mail_params.is_empty(), "{:?}", bare.messages()[0].mail_params);
+    smtp_doctor()
+        .args(["send", "-s", &bare.arg(), "--to", "a@b.example"])
+        .assert()
+        .success();
+    assert!(
+        bare.messages()[0].mail_params.is_empty(),
+        "{:?}",
+        bare.messages()[0].mail_params
+    );
 }
 
 #[test]
@@ -670,5 +1155,8 @@ fn address_family_flags_filter_addresses() {
         .assert()
         .code(3)
         .stdout(predicates::str::contains("no IPv6 address"));
-    smtp_doctor().args(["send", "-s", &srv.arg(), "-4", "--to", "a@b.example"]).assert().success();
+    smtp_doctor()
+        .args(["send", "-s", &srv.arg(), "-4", "--to", "a@b.example"])
+        .assert()
+        .success();
 }

@@ -17,14 +17,27 @@ pub struct Attempt {
 }
 
 /// Connects to `addr` within `timeout`.
-pub fn connect_one(host: &str, addr: SocketAddr, timeout: Duration) -> (Option<TcpStream>, Attempt) {
+pub fn connect_one(
+    host: &str,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> (Option<TcpStream>, Attempt) {
     let start = Instant::now();
     let result = TcpStream::connect_timeout(&addr, timeout);
     let elapsed_ms = start.elapsed().as_millis() as u64;
     match result {
         Ok(tcp) => {
             let _ = tcp.set_nodelay(true);
-            (Some(tcp), Attempt { host: host.into(), address: addr, elapsed_ms, error: None, failure: None })
+            (
+                Some(tcp),
+                Attempt {
+                    host: host.into(),
+                    address: addr,
+                    elapsed_ms,
+                    error: None,
+                    failure: None,
+                },
+            )
         }
         Err(e) => {
             let failure = match e.kind() {
@@ -37,10 +50,22 @@ pub fn connect_one(host: &str, addr: SocketAddr, timeout: Duration) -> (Option<T
             };
             let error = match failure {
                 "refused" => "connection refused (nothing listens on that port)".to_string(),
-                "timeout" => format!("no answer within {:.0} s (filtered or down)", timeout.as_secs_f64()),
+                "timeout" => format!(
+                    "no answer within {:.0} s (filtered or down)",
+                    timeout.as_secs_f64()
+                ),
                 _ => e.to_string(),
             };
-            (None, Attempt { host: host.into(), address: addr, elapsed_ms, error: Some(error), failure: Some(failure) })
+            (
+                None,
+                Attempt {
+                    host: host.into(),
+                    address: addr,
+                    elapsed_ms,
+                    error: Some(error),
+                    failure: Some(failure),
+                },
+            )
         }
     }
 }

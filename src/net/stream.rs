@@ -60,7 +60,9 @@ impl Write for Stream {
 pub enum ReadError {
     Timeout,
     /// The server closed the connection; `partial` holds bytes of an unfinished line.
-    Closed { partial: Vec<u8> },
+    Closed {
+        partial: Vec<u8>,
+    },
     LineTooLong,
     Io(io::Error),
 }
@@ -76,7 +78,10 @@ const READ_CHUNK: usize = 16 * 1024;
 
 impl Connection {
     pub fn new(stream: Stream) -> Connection {
-        Connection { stream: Some(stream), buf: Vec::new() }
+        Connection {
+            stream: Some(stream),
+            buf: Vec::new(),
+        }
     }
 
     pub fn is_tls(&self) -> bool {
@@ -84,7 +89,9 @@ impl Connection {
     }
 
     fn stream(&mut self) -> io::Result<&mut Stream> {
-        self.stream.as_mut().ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "not connected"))
+        self.stream
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "not connected"))
     }
 
     /// Reads one line, terminator removed. Accepts CRLF and bare LF (and says which).
@@ -121,23 +128,27 @@ impl Connection {
         let _ = stream.tcp().set_read_timeout(Some(left));
         let mut chunk = [0u8; READ_CHUNK];
         match stream.read(&mut chunk) {
-            Ok(0) => Err(ReadError::Closed { partial: std::mem::take(&mut self.buf) }),
+            Ok(0) => Err(ReadError::Closed {
+                partial: std::mem::take(&mut self.buf),
+            }),
             Ok(n) => {
                 self.buf.extend_from_slice(&chunk[..n]);
                 Ok(())
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Err(ReadError::Timeout)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-            Err(e) if is_close(&e) => Err(ReadError::Closed { partial: std::mem::take(&mut self.buf) }),
+            Err(e) if is_close(&e) => Err(ReadError::Closed {
+                partial: std::mem::take(&mut self.buf),
+            }),
             Err(e) => Err(ReadError::Io(e)),
         }
-    }
-
-    /// Bytes already received but not yet read as a reply.
-    pub fn buffered(&self) -> &[u8] {
-        &self.buf
     }
 
     /// Discards buffered bytes and returns them (RFC 3207 §4.2: after the 220 to STARTTLS,
@@ -151,7 +162,9 @@ impl Connection {
         if !self.buf.is_empty() {
             return Ok(true);
         }
-        let Some(stream) = self.stream.as_mut() else { return Ok(false) };
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(false);
+        };
         if stream.tcp().set_nonblocking(true).is_err() {
             return Ok(false);
         }
@@ -164,7 +177,12 @@ impl Connection {
                 self.buf.extend_from_slice(&chunk[..n]);
                 Ok(true)
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
                 Ok(false)
             }
             Err(e) if is_close(&e) => Err(ReadError::Closed { partial: vec![] }),
@@ -181,18 +199,28 @@ impl Connection {
         while !rest.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "write deadline passed"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "write deadline passed",
+                ));
             }
             let _ = stream.tcp().set_write_timeout(Some(left));
             let n = rest.len().min(64 * 1024);
             match stream.write(&rest[..n]) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "connection closed")),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "connection closed",
+                    ));
+                }
                 Ok(w) => rest = &rest[w..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
         let _ = stream.tcp().set_write_timeout(Some(left));
         stream.flush()
     }

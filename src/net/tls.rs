@@ -8,7 +8,9 @@ use super::stream::Stream;
 use crate::cli::TlsBackend;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+};
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 use std::net::TcpStream;
@@ -138,15 +140,23 @@ fn native_roots() -> &'static Vec<CertificateDer<'static>> {
 }
 
 fn ca_file_certs(params: &TlsParams) -> Result<Vec<CertificateDer<'static>>, TlsFailure> {
-    let Some(path) = &params.ca_file else { return Ok(vec![]) };
+    let Some(path) = &params.ca_file else {
+        return Ok(vec![]);
+    };
     let certs: Result<Vec<_>, _> = match CertificateDer::pem_file_iter(path) {
         Ok(iter) => iter.collect(),
         Err(e) => Err(e),
     };
     match certs {
         Ok(c) if !c.is_empty() => Ok(c),
-        Ok(_) => Err(failure(params, format!("--ca-file {}: no certificates in it", path.display()))),
-        Err(e) => Err(failure(params, format!("--ca-file {}: {e}", path.display()))),
+        Ok(_) => Err(failure(
+            params,
+            format!("--ca-file {}: no certificates in it", path.display()),
+        )),
+        Err(e) => Err(failure(
+            params,
+            format!("--ca-file {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -185,8 +195,13 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict =
-            self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        let verdict = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
         if let Ok(mut seen) = self.seen.lock() {
             seen.chain = std::iter::once(end_entity)
                 .chain(intermediates)
@@ -225,7 +240,9 @@ impl ServerCertVerifier for RecordingVerifier {
 }
 
 fn classify(err: &rustls::Error, chain: &[CertInfo]) -> Option<CertProblem> {
-    let rustls::Error::InvalidCertificate(cert_err) = err else { return None };
+    let rustls::Error::InvalidCertificate(cert_err) = err else {
+        return None;
+    };
     let self_signed = chain.len() == 1 && chain[0].self_signed;
     Some(match cert_err {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => CertProblem::Expired,
@@ -245,7 +262,9 @@ fn classify(err: &rustls::Error, chain: &[CertInfo]) -> Option<CertProblem> {
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 fn rustls_handshake(
@@ -271,7 +290,11 @@ fn rustls_handshake(
             .ok()
     };
     let verifier = match inner {
-        Some(inner) => Arc::new(RecordingVerifier { inner, insecure: params.insecure, seen: Mutex::default() }),
+        Some(inner) => Arc::new(RecordingVerifier {
+            inner,
+            insecure: params.insecure,
+            seen: Mutex::default(),
+        }),
         None => return insecure_without_roots(tcp, params, deadline),
     };
     let config = ClientConfig::builder_with_provider(provider())
@@ -280,13 +303,21 @@ fn rustls_handshake(
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(params.server_name.clone())
-        .map_err(|_| failure(params, format!("`{}` is not a valid TLS server name", params.server_name)))?;
+    let name = ServerName::try_from(params.server_name.clone()).map_err(|_| {
+        failure(
+            params,
+            format!("`{}` is not a valid TLS server name", params.server_name),
+        )
+    })?;
     let mut conn = ClientConnection::new(Arc::new(config), name)
         .map_err(|e| failure(params, format!("TLS setup: {e}")))?;
 
     let result = drive_rustls(&mut conn, &mut tcp, deadline);
-    let seen = verifier.seen.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+    let seen = verifier
+        .seen
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
     let chain: Vec<CertInfo> = seen.chain.iter().map(|c| CertInfo::from_der(c)).collect();
     let verify_error = match &seen.verdict {
         Some(Err(e)) => Some(e.to_string()),
@@ -324,7 +355,9 @@ fn rustls_handshake(
         .negotiated_cipher_suite()
         .map(|s| format!("{:?}", s.suite()).replacen("TLS13_", "TLS_", 1))
         .unwrap_or_else(|| "unknown".into());
-    let matched_name = chain.first().and_then(|c| c.matching_name(&params.server_name));
+    let matched_name = chain
+        .first()
+        .and_then(|c| c.matching_name(&params.server_name));
     let info = TlsInfo {
         backend: "rustls",
         version,
@@ -380,7 +413,10 @@ fn drive_rustls(
             }
             Ok(_) => {}
             Err(e) => {
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) {
                     return Err(HandshakeError::Timeout);
                 }
                 // rustls reports its own errors (bad certificate, alerts) wrapped in io::Error
@@ -424,7 +460,12 @@ fn insecure_without_roots(
             c: &CertificateDer<'_>,
             d: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+            rustls::crypto::verify_tls12_signature(
+                m,
+                c,
+                d,
+                &self.0.signature_verification_algorithms,
+            )
         }
         fn verify_tls13_signature(
             &self,
@@ -432,7 +473,12 @@ fn insecure_without_roots(
             c: &CertificateDer<'_>,
             d: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+            rustls::crypto::verify_tls13_signature(
+                m,
+                c,
+                d,
+                &self.0.signature_verification_algorithms,
+            )
         }
         fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
             self.0.signature_verification_algorithms.supported_schemes()
@@ -444,8 +490,12 @@ fn insecure_without_roots(
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAll(provider())))
         .with_no_client_auth();
-    let name = ServerName::try_from(params.server_name.clone())
-        .map_err(|_| failure(params, format!("`{}` is not a valid TLS server name", params.server_name)))?;
+    let name = ServerName::try_from(params.server_name.clone()).map_err(|_| {
+        failure(
+            params,
+            format!("`{}` is not a valid TLS server name", params.server_name),
+        )
+    })?;
     let mut conn = ClientConnection::new(Arc::new(config), name)
         .map_err(|e| failure(params, format!("TLS setup: {e}")))?;
     let mut tcp = tcp;
@@ -466,16 +516,24 @@ fn insecure_without_roots(
     let info = TlsInfo {
         backend: "rustls",
         version: format!("{:?}", conn.protocol_version()),
-        cipher: conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default(),
         server_name: params.server_name.clone(),
-        matched_name: chain.first().and_then(|c| c.matching_name(&params.server_name)),
+        matched_name: chain
+            .first()
+            .and_then(|c| c.matching_name(&params.server_name)),
         chain,
         verified: false,
         verify_error: Some("no trust store to verify against".into()),
         cert_problem: Some(CertProblem::Untrusted),
         insecure: true,
     };
-    Ok((Stream::Rustls(Box::new(rustls::StreamOwned::new(conn, tcp))), info))
+    Ok((
+        Stream::Rustls(Box::new(rustls::StreamOwned::new(conn, tcp))),
+        info,
+    ))
 }
 
 fn native_handshake(
@@ -491,10 +549,14 @@ fn native_handshake(
             .map_err(|e| failure(params, format!("--ca-file: {e}")))?;
         builder.add_root_certificate(cert);
     }
-    let connector = builder.build().map_err(|e| failure(params, format!("TLS setup: {e}")))?;
+    let connector = builder
+        .build()
+        .map_err(|e| failure(params, format!("TLS setup: {e}")))?;
     // native-tls drives the handshake inside connect(); the socket timeouts bound each read and
     // write, and we check the overall deadline afterwards.
-    let left = deadline.saturating_duration_since(Instant::now()).max(std::time::Duration::from_millis(1));
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .max(std::time::Duration::from_millis(1));
     let _ = tcp.set_read_timeout(Some(left));
     let _ = tcp.set_write_timeout(Some(left));
     let stream = match connector.connect(&params.server_name, tcp) {
@@ -539,7 +601,9 @@ fn native_handshake(
         .and_then(|c| c.to_der().ok())
         .map(|der| vec![CertInfo::from_der(&der)])
         .unwrap_or_default();
-    let matched_name = chain.first().and_then(|c| c.matching_name(&params.server_name));
+    let matched_name = chain
+        .first()
+        .and_then(|c| c.matching_name(&params.server_name));
     let info = TlsInfo {
         backend: "native",
         // native-tls exposes neither the protocol version nor the cipher suite.
@@ -547,7 +611,9 @@ fn native_handshake(
         cipher: "unknown".into(),
         server_name: params.server_name.clone(),
         verified: !params.insecure,
-        verify_error: params.insecure.then(|| "not verified (--insecure with the native backend)".into()),
+        verify_error: params
+            .insecure
+            .then(|| "not verified (--insecure with the native backend)".into()),
         cert_problem: None,
         matched_name,
         chain,

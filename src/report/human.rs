@@ -53,7 +53,11 @@ impl Style {
 
 impl<W: Write> HumanRenderer<W> {
     pub fn new(out: W, opts: HumanOptions) -> Self {
-        HumanRenderer { out, opts, dead: false }
+        HumanRenderer {
+            out,
+            opts,
+            dead: false,
+        }
     }
 
     fn line(&mut self, style: Style, text: &str) {
@@ -87,40 +91,80 @@ impl<W: Write> HumanRenderer<W> {
                 let verdict = if info.verified {
                     "valid".to_string()
                 } else {
-                    let why = info.cert_problem.map(|p| p.describe()).unwrap_or("verification failed");
+                    let why = info
+                        .cert_problem
+                        .map(|p| p.describe())
+                        .unwrap_or("verification failed");
                     format!("NOT VERIFIED: {why}")
                 };
-                format!(", certificate {} ({verdict}, {})", sanitize(&leaf.label()), days_phrase(leaf.days_left))
+                format!(
+                    ", certificate {} ({verdict}, {})",
+                    sanitize(&leaf.label()),
+                    days_phrase(leaf.days_left)
+                )
             }
             None => String::new(),
         };
-        format!("TLS {}, {}{cert}", info.version.trim_start_matches("TLS "), info.cipher)
-            .replace("TLS unknown", "TLS (version not reported by the native backend)")
+        format!(
+            "TLS {}, {}{cert}",
+            info.version.trim_start_matches("TLS "),
+            info.cipher
+        )
+        .replace(
+            "TLS unknown",
+            "TLS (version not reported by the native backend)",
+        )
     }
 
     fn chain_lines(&mut self, chain: &[crate::net::cert::CertInfo], server_name: &str) {
         for (i, cert) in chain.iter().enumerate() {
             let role = if i == 0 { "leaf" } else { "chain" };
-            self.line(Style::Tool, &format!("===   {role} {}: subject {}", i, sanitize(&cert.subject)));
-            if !cert.sans.is_empty() {
-                self.line(Style::Tool, &format!("===     names: {}", sanitize(&cert.sans.join(", "))));
-            }
-            self.line(Style::Tool, &format!("===     issuer: {}", sanitize(&cert.issuer)));
             self.line(
                 Style::Tool,
-                &format!("===     valid until {} ({})", cert.not_after, days_phrase(cert.days_left)),
+                &format!("===   {role} {}: subject {}", i, sanitize(&cert.subject)),
+            );
+            if !cert.sans.is_empty() {
+                self.line(
+                    Style::Tool,
+                    &format!("===     names: {}", sanitize(&cert.sans.join(", "))),
+                );
+            }
+            self.line(
+                Style::Tool,
+                &format!("===     issuer: {}", sanitize(&cert.issuer)),
+            );
+            self.line(
+                Style::Tool,
+                &format!(
+                    "===     valid until {} ({})",
+                    cert.not_after,
+                    days_phrase(cert.days_left)
+                ),
             );
             if i == 0 {
                 match cert.matching_name(server_name) {
-                    Some(n) => self.line(Style::Tool, &format!("===     matches {server_name} via {}", sanitize(&n))),
-                    None => self.line(Style::Warn, &format!("!!!     does not match {server_name}")),
+                    Some(n) => self.line(
+                        Style::Tool,
+                        &format!("===     matches {server_name} via {}", sanitize(&n)),
+                    ),
+                    None => self.line(
+                        Style::Warn,
+                        &format!("!!!     does not match {server_name}"),
+                    ),
                 }
             }
         }
     }
 
     fn tls_failed(&mut self, f: &TlsFailure) {
-        self.line(Style::Error, &format!("*** TLS handshake with {} failed: {}", f.server_name, sanitize(&f.message)));
+        self.line(
+            Style::Error,
+            &format!(
+                "*** TLS handshake with {} failed: {}",
+                f.server_name,
+                sanitize(&f.message)
+            ),
+        );
         if let Some(p) = f.cert_problem {
             self.line(Style::Error, &format!("*** {}", p.describe()));
         }
@@ -132,41 +176,103 @@ impl<W: Write> Observer for HumanRenderer<W> {
     fn event(&mut self, event: Event) {
         let quiet = self.opts.quiet;
         match event {
-            Event::Resolve { domain, mx, implicit } if !quiet => {
+            Event::Resolve {
+                domain,
+                mx,
+                implicit,
+            } if !quiet => {
                 if implicit {
                     self.line(Style::Tool, &format!("=== {domain} has no MX records; using its own address (implicit MX, RFC 5321 §5.1)"));
                 } else {
-                    let list: Vec<String> = mx.iter().map(|m| format!("{} {}", m.preference, m.host)).collect();
-                    self.line(Style::Tool, &format!("=== MX for {domain}: {}", sanitize(&list.join(", "))));
+                    let list: Vec<String> = mx
+                        .iter()
+                        .map(|m| format!("{} {}", m.preference, m.host))
+                        .collect();
+                    self.line(
+                        Style::Tool,
+                        &format!("=== MX for {domain}: {}", sanitize(&list.join(", "))),
+                    );
                 }
             }
-            Event::Trying { host, address, port } if !quiet => {
-                let name = if host == address { String::new() } else { format!("{} ", sanitize(&host)) };
-                self.line(Style::Tool, &format!("=== Trying {name}[{address}]:{port} ..."));
+            Event::Trying {
+                host,
+                address,
+                port,
+            } if !quiet => {
+                let name = if host == address {
+                    String::new()
+                } else {
+                    format!("{} ", sanitize(&host))
+                };
+                self.line(
+                    Style::Tool,
+                    &format!("=== Trying {name}[{address}]:{port} ..."),
+                );
             }
-            Event::Connect { ok: true, elapsed_ms, .. } if !quiet => {
+            Event::Connect {
+                ok: true,
+                elapsed_ms,
+                ..
+            } if !quiet => {
                 self.line(Style::Tool, &format!("=== Connected in {elapsed_ms} ms"));
             }
-            Event::Connect { ok: false, address, elapsed_ms, error, .. } => {
-                self.line(Style::Error, &format!("*** Connection to {address} failed after {elapsed_ms} ms: {}", error.unwrap_or_default()));
+            Event::Connect {
+                ok: false,
+                address,
+                elapsed_ms,
+                error,
+                ..
+            } => {
+                self.line(
+                    Style::Error,
+                    &format!(
+                        "*** Connection to {address} failed after {elapsed_ms} ms: {}",
+                        error.unwrap_or_default()
+                    ),
+                );
             }
-            Event::Send { line, tls, line_ending, .. } if !quiet => {
+            Event::Send {
+                line,
+                tls,
+                line_ending,
+                ..
+            } if !quiet => {
                 let arrow = if tls { " ~>" } else { " ->" };
                 let marker = self.crlf_marker(line_ending);
                 self.line(Style::Send, &format!("{arrow} {}{marker}", sanitize(&line)));
             }
-            Event::Body { bytes, lines, tls, preview } if !quiet => {
+            Event::Body {
+                bytes,
+                lines,
+                tls,
+                preview,
+            } if !quiet => {
                 let arrow = if tls { " ~>" } else { " ->" };
-                let shown = if self.opts.verbose > 0 { preview.len() } else { preview.len().min(12) };
+                let shown = if self.opts.verbose > 0 {
+                    preview.len()
+                } else {
+                    preview.len().min(12)
+                };
                 for l in &preview[..shown] {
                     self.line(Style::Dim, &format!("{arrow} {}", sanitize(l)));
                 }
                 if lines > shown {
-                    self.line(Style::Dim, &format!("{arrow} [... {} more lines]", lines - shown));
+                    self.line(
+                        Style::Dim,
+                        &format!("{arrow} [... {} more lines]", lines - shown),
+                    );
                 }
-                self.line(Style::Tool, &format!("=== sent {bytes} bytes of message data ({lines} lines)"));
+                self.line(
+                    Style::Tool,
+                    &format!("=== sent {bytes} bytes of message data ({lines} lines)"),
+                );
             }
-            Event::Reply { reply, tls, explanation, .. } => {
+            Event::Reply {
+                reply,
+                tls,
+                explanation,
+                ..
+            } => {
                 let error = reply.is_error();
                 if quiet && !error {
                     return;
@@ -211,7 +317,10 @@ impl<W: Write> Observer for HumanRenderer<W> {
                 if info.insecure {
                     self.line(Style::Warn, "!!! --insecure: the certificate was NOT verified; anyone in the path could read this session");
                     if let Some(e) = &info.verify_error {
-                        self.line(Style::Warn, &format!("!!! verification would have said: {}", sanitize(e)));
+                        self.line(
+                            Style::Warn,
+                            &format!("!!! verification would have said: {}", sanitize(e)),
+                        );
                     }
                 }
                 if self.opts.verbose > 0 {
@@ -221,12 +330,27 @@ impl<W: Write> Observer for HumanRenderer<W> {
             }
             Event::TlsFailed { failure } => self.tls_failed(&failure),
             Event::Discarded { bytes, text } => {
-                self.line(Style::Warn, &format!("!!! discarded {bytes} bytes received before TLS: \"{text}\""));
+                self.line(
+                    Style::Warn,
+                    &format!("!!! discarded {bytes} bytes received before TLS: \"{text}\""),
+                );
             }
-            Event::Info { message } if !quiet => self.line(Style::Tool, &format!("=== {}", sanitize(&message))),
-            Event::Warning { message } => self.line(Style::Warn, &format!("!!! {}", sanitize(&message))),
-            Event::Error { phase, message, hint, .. } => {
-                self.line(Style::Error, &format!("*** [{phase}] {}", sanitize(&message)));
+            Event::Info { message } if !quiet => {
+                self.line(Style::Tool, &format!("=== {}", sanitize(&message)))
+            }
+            Event::Warning { message } => {
+                self.line(Style::Warn, &format!("!!! {}", sanitize(&message)))
+            }
+            Event::Error {
+                phase,
+                message,
+                hint,
+                ..
+            } => {
+                self.line(
+                    Style::Error,
+                    &format!("*** [{phase}] {}", sanitize(&message)),
+                );
                 if let Some(h) = hint {
                     self.line(Style::Error, &format!("***   {}", sanitize(&h)));
                 }

@@ -18,9 +18,17 @@ use serde::Serialize;
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// MX (or other) resolution finished.
-    Resolve { domain: String, mx: Vec<MxEntry>, implicit: bool },
+    Resolve {
+        domain: String,
+        mx: Vec<MxEntry>,
+        implicit: bool,
+    },
     /// About to connect.
-    Trying { host: String, address: String, port: u16 },
+    Trying {
+        host: String,
+        address: String,
+        port: u16,
+    },
     /// A TCP connect attempt ended.
     Connect {
         host: String,
@@ -38,7 +46,12 @@ pub enum Event {
         line_ending: LineEnding,
     },
     /// Message data was sent (DATA or BDAT body).
-    Body { bytes: usize, lines: usize, tls: bool, preview: Vec<String> },
+    Body {
+        bytes: usize,
+        lines: usize,
+        tls: bool,
+        preview: Vec<String>,
+    },
     /// A complete reply.
     Reply {
         code: u16,
@@ -119,10 +132,14 @@ impl serde::Serialize for LineEnding {
 
 impl Event {
     pub fn info(message: impl Into<String>) -> Event {
-        Event::Info { message: message.into() }
+        Event::Info {
+            message: message.into(),
+        }
     }
     pub fn warning(message: impl Into<String>) -> Event {
-        Event::Warning { message: message.into() }
+        Event::Warning {
+            message: message.into(),
+        }
     }
     pub fn error(err: &Error) -> Event {
         Event::Error {
@@ -159,11 +176,4 @@ impl Observer for Recorder {
     fn event(&mut self, event: Event) {
         self.events.push(event);
     }
-}
-
-/// Drops events.
-pub struct Discard;
-
-impl Observer for Discard {
-    fn event(&mut self, _event: Event) {}
 }

@@ -80,7 +80,10 @@ pub fn cram_md5(user: &str, password: &Secret, challenge_b64: &str) -> Result<Se
 
 /// XOAUTH2: `user=U ^A auth=Bearer TOKEN ^A ^A`, base64.
 pub fn xoauth2(user: &str, token: &Secret) -> Secret {
-    Secret::new(B64.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose())))
+    Secret::new(B64.encode(format!(
+        "user={user}\x01auth=Bearer {}\x01\x01",
+        token.expose()
+    )))
 }
 
 /// Decodes a 334 challenge for display (`VXNlcm5hbWU6` → `Username:`), when it is printable.
@@ -97,7 +100,10 @@ mod tests {
     #[test]
     fn plain_encoding_matches_rfc_4616() {
         // RFC 4616 §4 example without authzid: "\0tim\0tanstaaftanstaaf".
-        assert_eq!(plain("tim", &Secret::new("tanstaaftanstaaf")).expose(), "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+        assert_eq!(
+            plain("tim", &Secret::new("tanstaaftanstaaf")).expose(),
+            "AHRpbQB0YW5zdGFhZnRhbnN0YWFm"
+        );
     }
 
     #[test]
@@ -112,7 +118,10 @@ mod tests {
     fn login_and_xoauth2_encodings() {
         assert_eq!(login_user("tester").expose(), "dGVzdGVy");
         assert_eq!(login_password(&Secret::new("pw")).expose(), "cHc=");
-        let x = xoauth2("someuser@example.com", &Secret::new("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"));
+        let x = xoauth2(
+            "someuser@example.com",
+            &Secret::new("ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"),
+        );
         assert_eq!(
             x.expose(),
             "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ=="
@@ -122,15 +131,27 @@ mod tests {
     #[test]
     fn strongest_prefers_cram_md5_then_plain() {
         let offered = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(Mechanism::strongest(&offered(&["LOGIN", "PLAIN", "CRAM-MD5"])), Some(Mechanism::CramMd5));
-        assert_eq!(Mechanism::strongest(&offered(&["LOGIN", "PLAIN"])), Some(Mechanism::Plain));
-        assert_eq!(Mechanism::strongest(&offered(&["login"])), Some(Mechanism::Login));
+        assert_eq!(
+            Mechanism::strongest(&offered(&["LOGIN", "PLAIN", "CRAM-MD5"])),
+            Some(Mechanism::CramMd5)
+        );
+        assert_eq!(
+            Mechanism::strongest(&offered(&["LOGIN", "PLAIN"])),
+            Some(Mechanism::Plain)
+        );
+        assert_eq!(
+            Mechanism::strongest(&offered(&["login"])),
+            Some(Mechanism::Login)
+        );
         assert_eq!(Mechanism::strongest(&offered(&["XOAUTH2", "GSSAPI"])), None);
     }
 
     #[test]
     fn challenges_are_decoded_for_display() {
-        assert_eq!(decode_challenge("VXNlcm5hbWU6").as_deref(), Some("Username:"));
+        assert_eq!(
+            decode_challenge("VXNlcm5hbWU6").as_deref(),
+            Some("Username:")
+        );
         assert_eq!(decode_challenge("not base64!"), None);
     }
 }

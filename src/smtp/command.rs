@@ -11,16 +11,26 @@ pub enum Command {
     Helo(String),
     StartTls,
     /// `AUTH MECH [initial-response]` (RFC 4954 §4).
-    Auth { mechanism: String, initial: Option<Secret> },
+    Auth {
+        mechanism: String,
+        initial: Option<Secret>,
+    },
     /// A line answering a 334 challenge.
     AuthResponse(Secret),
-    Mail { from: String, params: Vec<String> },
-    Rcpt { to: String, params: Vec<String> },
+    Mail {
+        from: String,
+        params: Vec<String>,
+    },
+    Rcpt {
+        to: String,
+        params: Vec<String>,
+    },
     Data,
     /// `BDAT size [LAST]` (RFC 3030 §2).
-    Bdat { size: usize, last: bool },
-    Rset,
-    Noop,
+    Bdat {
+        size: usize,
+        last: bool,
+    },
     Quit,
     /// A line typed by a user or a script, sent as is.
     Raw(String),
@@ -38,12 +48,12 @@ impl Command {
             Command::Rcpt { .. } => "RCPT".into(),
             Command::Data => "DATA".into(),
             Command::Bdat { .. } => "BDAT".into(),
-            Command::Rset => "RSET".into(),
-            Command::Noop => "NOOP".into(),
             Command::Quit => "QUIT".into(),
-            Command::Raw(line) => {
-                line.split_whitespace().next().unwrap_or("").to_ascii_uppercase()
-            }
+            Command::Raw(line) => line
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase(),
         }
     }
 
@@ -53,8 +63,14 @@ impl Command {
             Command::Ehlo(name) => format!("EHLO {name}"),
             Command::Helo(name) => format!("HELO {name}"),
             Command::StartTls => "STARTTLS".into(),
-            Command::Auth { mechanism, initial: None } => format!("AUTH {mechanism}"),
-            Command::Auth { mechanism, initial: Some(ir) } => {
+            Command::Auth {
+                mechanism,
+                initial: None,
+            } => format!("AUTH {mechanism}"),
+            Command::Auth {
+                mechanism,
+                initial: Some(ir),
+            } => {
                 format!("AUTH {mechanism} {}", ir.expose())
             }
             Command::AuthResponse(s) => s.expose().to_string(),
@@ -63,8 +79,6 @@ impl Command {
             Command::Data => "DATA".into(),
             Command::Bdat { size, last: true } => format!("BDAT {size} LAST"),
             Command::Bdat { size, last: false } => format!("BDAT {size}"),
-            Command::Rset => "RSET".into(),
-            Command::Noop => "NOOP".into(),
             Command::Quit => "QUIT".into(),
             Command::Raw(line) => line.clone(),
         }
@@ -83,7 +97,10 @@ impl Command {
             return self.text();
         }
         match self {
-            Command::Auth { mechanism, initial: Some(_) } => format!("AUTH {mechanism} ***"),
+            Command::Auth {
+                mechanism,
+                initial: Some(_),
+            } => format!("AUTH {mechanism} ***"),
             Command::AuthResponse(s) if s.expose().is_empty() => String::new(),
             Command::AuthResponse(_) => "***".into(),
             Command::Raw(line) => redact_raw(line),
@@ -124,7 +141,9 @@ pub fn line_end(ending: LineEnding) -> &'static [u8] {
 /// — an address from a user or a file must never become two lines.
 pub fn check_argument(what: &str, value: &str) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
-        return Err(format!("{what} {value:?} contains {c:?}, which would end the SMTP line"));
+        return Err(format!(
+            "{what} {value:?} contains {c:?}, which would end the SMTP line"
+        ));
     }
     Ok(())
 }
@@ -135,33 +154,64 @@ mod tests {
 
     #[test]
     fn commands_end_in_crlf() {
-        assert_eq!(Command::Ehlo("me.example".into()).wire(LineEnding::Crlf), b"EHLO me.example\r\n");
-        let mail = Command::Mail { from: "a@b.example".into(), params: vec!["SIZE=12".into()] };
-        assert_eq!(mail.wire(LineEnding::Crlf), b"MAIL FROM:<a@b.example> SIZE=12\r\n");
+        assert_eq!(
+            Command::Ehlo("me.example".into()).wire(LineEnding::Crlf),
+            b"EHLO me.example\r\n"
+        );
+        let mail = Command::Mail {
+            from: "a@b.example".into(),
+            params: vec!["SIZE=12".into()],
+        };
+        assert_eq!(
+            mail.wire(LineEnding::Crlf),
+            b"MAIL FROM:<a@b.example> SIZE=12\r\n"
+        );
         assert_eq!(Command::Quit.wire(LineEnding::Crlf), b"QUIT\r\n");
-        assert_eq!(Command::Bdat { size: 10, last: true }.wire(LineEnding::Crlf), b"BDAT 10 LAST\r\n");
+        assert_eq!(
+            Command::Bdat {
+                size: 10,
+                last: true
+            }
+            .wire(LineEnding::Crlf),
+            b"BDAT 10 LAST\r\n"
+        );
     }
 
     #[test]
     fn broken_endings_are_sent_when_asked() {
-        assert_eq!(Command::Noop.wire(LineEnding::Lf), b"NOOP\n");
-        assert_eq!(Command::Noop.wire(LineEnding::Cr), b"NOOP\r");
+        assert_eq!(Command::Quit.wire(LineEnding::Lf), b"QUIT\n");
+        assert_eq!(Command::Quit.wire(LineEnding::Cr), b"QUIT\r");
     }
 
     #[test]
     fn null_sender_is_empty_brackets() {
-        let mail = Command::Mail { from: String::new(), params: vec![] };
+        let mail = Command::Mail {
+            from: String::new(),
+            params: vec![],
+        };
         assert_eq!(mail.wire(LineEnding::Crlf), b"MAIL FROM:<>\r\n");
     }
 
     #[test]
     fn auth_payloads_are_redacted_in_display() {
-        let auth = Command::Auth { mechanism: "PLAIN".into(), initial: Some(Secret::new("AHUAcA==")) };
+        let auth = Command::Auth {
+            mechanism: "PLAIN".into(),
+            initial: Some(Secret::new("AHUAcA==")),
+        };
         assert_eq!(auth.display(false), "AUTH PLAIN ***");
         assert_eq!(auth.display(true), "AUTH PLAIN AHUAcA==");
-        assert_eq!(Command::AuthResponse(Secret::new("cGFzcw==")).display(false), "***");
-        assert_eq!(Command::Raw("auth plain AHUAcA==".into()).display(false), "auth plain ***");
-        assert_eq!(Command::Raw("AUTH LOGIN".into()).display(false), "AUTH LOGIN");
+        assert_eq!(
+            Command::AuthResponse(Secret::new("cGFzcw==")).display(false),
+            "***"
+        );
+        assert_eq!(
+            Command::Raw("auth plain AHUAcA==".into()).display(false),
+            "auth plain ***"
+        );
+        assert_eq!(
+            Command::Raw("AUTH LOGIN".into()).display(false),
+            "AUTH LOGIN"
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub fn dot_stuff(message: &[u8], ending: LineEnding) -> Vec<u8> {
     out
 }
 
-/// Reverses [`dot_stuff`] (for tests and for checking what a server will store).
+/// Reverses [`dot_stuff`], for the tests.
+#[cfg(test)]
 pub fn dot_unstuff(wire: &[u8]) -> Vec<u8> {
     let body = wire.strip_suffix(b".\r\n").unwrap_or(wire);
     let mut out = Vec::with_capacity(body.len());
@@ -77,8 +78,14 @@ mod tests {
 
     #[test]
     fn leading_dots_are_doubled_and_data_terminated() {
-        let wire = dot_stuff(b"Subject: x\r\n\r\n.hidden\r\n..two\r\nend", LineEnding::Crlf);
-        assert_eq!(wire, b"Subject: x\r\n\r\n..hidden\r\n...two\r\nend\r\n.\r\n");
+        let wire = dot_stuff(
+            b"Subject: x\r\n\r\n.hidden\r\n..two\r\nend",
+            LineEnding::Crlf,
+        );
+        assert_eq!(
+            wire,
+            b"Subject: x\r\n\r\n..hidden\r\n...two\r\nend\r\n.\r\n"
+        );
     }
 
     #[test]
@@ -89,7 +96,10 @@ mod tests {
 
     #[test]
     fn bare_lf_and_cr_become_crlf() {
-        assert_eq!(normalize_line_endings(b"a\nb\rc\r\nd", LineEnding::Crlf), b"a\r\nb\r\nc\r\nd\r\n");
+        assert_eq!(
+            normalize_line_endings(b"a\nb\rc\r\nd", LineEnding::Crlf),
+            b"a\r\nb\r\nc\r\nd\r\n"
+        );
     }
 
     #[test]
@@ -100,7 +110,10 @@ mod tests {
     #[test]
     fn unstuffing_reverses_stuffing() {
         let original = b"x\r\n.y\r\n..z\r\n.\r\nw\r\n";
-        assert_eq!(dot_unstuff(&dot_stuff(original, LineEnding::Crlf)), original);
+        assert_eq!(
+            dot_unstuff(&dot_stuff(original, LineEnding::Crlf)),
+            original
+        );
     }
 
     #[test]

@@ -26,8 +26,13 @@ impl Capabilities {
         }
         for line in lines {
             let mut words = line.split_whitespace();
-            let Some(keyword) = words.next() else { continue };
-            if !keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'=') {
+            let Some(keyword) = words.next() else {
+                continue;
+            };
+            if !keyword
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'=')
+            {
                 continue;
             }
             // Old servers advertise `AUTH=LOGIN PLAIN` as well as `AUTH LOGIN PLAIN`.
@@ -41,7 +46,10 @@ impl Capabilities {
                 .chain(words)
                 .map(str::to_string)
                 .collect();
-            let entry = caps.keywords.entry(keyword.to_ascii_uppercase()).or_default();
+            let entry = caps
+                .keywords
+                .entry(keyword.to_ascii_uppercase())
+                .or_default();
             for p in params {
                 if !entry.iter().any(|e| e.eq_ignore_ascii_case(&p)) {
                     entry.push(p);
@@ -53,7 +61,12 @@ impl Capabilities {
 
     pub fn helo(reply: &Reply) -> Capabilities {
         Capabilities {
-            server_name: reply.lines.first().and_then(|l| l.split_whitespace().next()).unwrap_or("").into(),
+            server_name: reply
+                .lines
+                .first()
+                .and_then(|l| l.split_whitespace().next())
+                .unwrap_or("")
+                .into(),
             keywords: BTreeMap::new(),
             helo: true,
         }
@@ -65,7 +78,12 @@ impl Capabilities {
 
     /// The SIZE limit (RFC 1870), when given; `SIZE 0` and a bare `SIZE` mean no fixed limit.
     pub fn size_limit(&self) -> Option<u64> {
-        self.keywords.get("SIZE")?.first()?.parse().ok().filter(|&n| n > 0)
+        self.keywords
+            .get("SIZE")?
+            .first()?
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
     }
 
     /// AUTH mechanisms, upper case (RFC 4954 §3).
@@ -91,18 +109,18 @@ impl Capabilities {
     pub fn smtputf8(&self) -> bool {
         self.has("SMTPUTF8")
     }
-    pub fn enhanced_status_codes(&self) -> bool {
-        self.has("ENHANCEDSTATUSCODES")
-    }
-    pub fn dsn(&self) -> bool {
-        self.has("DSN")
-    }
 
     /// The advertised keywords with their parameters, one string each (`SIZE 10240000`).
     pub fn list(&self) -> Vec<String> {
         self.keywords
             .iter()
-            .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k} {}", v.join(" ")) })
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k} {}", v.join(" "))
+                }
+            })
             .collect()
     }
 }
@@ -125,7 +143,7 @@ mod tests {
         );
         assert_eq!(c.server_name, "mx.example.com");
         assert!(c.pipelining() && c.starttls() && c.chunking() && c.eight_bit_mime());
-        assert!(c.smtputf8() && c.dsn() && c.enhanced_status_codes());
+        assert!(c.smtputf8() && c.has("DSN") && c.has("ENHANCEDSTATUSCODES"));
         assert_eq!(c.size_limit(), Some(10_240_000));
         assert_eq!(c.auth_mechanisms(), vec!["PLAIN", "LOGIN", "CRAM-MD5"]);
     }

@@ -12,8 +12,8 @@ use crate::cli::LineEnding;
 use crate::error::{Error, ErrorKind, Phase, Result};
 use crate::explain::{self, Context};
 use crate::net::stream::{Connection, ReadError, Stream};
-use crate::net::tls::{self, TlsParams};
 use crate::net::tls::TlsInfo;
+use crate::net::tls::{self, TlsParams};
 use crate::report::{Event, Observer};
 use crate::sanitize::sanitize_bytes;
 use crate::secret::Secret;
@@ -48,6 +48,9 @@ pub struct Session<'o> {
     pub caps_before_tls: Option<Capabilities>,
     pub tls: Option<TlsInfo>,
     pub authenticated: bool,
+    /// The AUTH mechanism last tried, for explaining its replies (535 after LOGIN differs
+    /// from 535 after XOAUTH2).
+    auth_mechanism: Option<&'static str>,
     pub greeting: Option<Reply>,
     /// The reply most recently read.
     pub last_reply: Option<Reply>,
@@ -62,7 +65,12 @@ pub struct Session<'o> {
 
 impl<'o> Session<'o> {
     /// Wraps a connected stream (plain, or already TLS for implicit TLS).
-    pub fn new(stream: Stream, tls: Option<TlsInfo>, obs: &'o mut dyn Observer, cfg: SessionConfig) -> Self {
+    pub fn new(
+        stream: Stream,
+        tls: Option<TlsInfo>,
+        obs: &'o mut dyn Observer,
+        cfg: SessionConfig,
+    ) -> Self {
         Session {
             conn: Some(Connection::new(stream)),
             obs,
@@ -71,6 +79,7 @@ impl<'o> Session<'o> {
             caps_before_tls: None,
             tls,
             authenticated: false,
+            auth_mechanism: None,
             greeting: None,
             last_reply: None,
             broken: false,
@@ -104,7 +113,11 @@ impl<'o> Session<'o> {
     fn conn(&mut self, phase: Phase) -> Result<&mut Connection> {
         match self.conn.as_mut() {
             Some(c) if !self.broken => Ok(c),
-            _ => Err(Error::new(phase, ErrorKind::Closed, "the connection is closed")),
+            _ => Err(Error::new(
+                phase,
+                ErrorKind::Closed,
+                "the connection is closed",
+            )),
         }
     }
 
@@ -112,7 +125,7 @@ impl<'o> Session<'o> {
     fn context(&self, verb: &str) -> Context {
         Context {
             command: Some(verb.to_string()),
-            auth_mechanism: None,
+            auth_mechanism: self.auth_mechanism.map(str::to_string),
             port: Some(self.cfg.port),
             tls: self.is_tls(),
             authenticated: self.authenticated,
@@ -126,8 +139,9 @@ impl<'o> Session<'o> {
     }
 
     fn emit_reply(&mut self, reply: &Reply, verb: &str) {
-        let explanation =
-            reply.is_error().then(|| Box::new(explain::explain(reply, &self.context(verb))));
+        let explanation = reply
+            .is_error()
+            .then(|| Box::new(explain::explain(reply, &self.context(verb))));
         let tls = self.is_tls();
         self.obs.event(Event::Reply {
             code: reply.code,
@@ -155,7 +169,9 @@ impl<'o> Session<'o> {
                             ErrorKind::Protocol,
                             format!("{e} (in the reply to {what})"),
                         )
-                        .with_hint("the server is not speaking SMTP correctly; nothing more was sent"));
+                        .with_hint(
+                            "the server is not speaking SMTP correctly; nothing more was sent",
+                        ));
                     }
                 },
                 Err(ReadError::Timeout) => {
@@ -163,7 +179,10 @@ impl<'o> Session<'o> {
                     break Err(Error::new(
                         phase,
                         ErrorKind::Timeout,
-                        format!("no complete reply to {what} within {:.0} s", self.cfg.timeout.as_secs_f64()),
+                        format!(
+                            "no complete reply to {what} within {:.0} s",
+                            self.cfg.timeout.as_secs_f64()
+                        ),
                     )
                     .with_hint("the server is slow or stuck; raise --timeout to wait longer"));
                 }
@@ -176,7 +195,9 @@ impl<'o> Session<'o> {
                     break Err(Error::new(
                         phase,
                         ErrorKind::Closed,
-                        format!("the server closed the connection instead of replying to {what}{detail}"),
+                        format!(
+                            "the server closed the connection instead of replying to {what}{detail}"
+                        ),
                     )
                     .with_hint(close_hint(phase, self.cfg.port, self.is_tls())));
                 }
@@ -190,7 +211,13 @@ impl<'o> Session<'o> {
                         ),
                     ));
                 }
-                Err(ReadError::Io(e)) => break Err(Error::io(phase, &e, &format!("reading the reply to {what}"))),
+                Err(ReadError::Io(e)) => {
+                    break Err(Error::io(
+                        phase,
+                        &e,
+                        &format!("reading the reply to {what}"),
+                    ));
+                }
             }
         };
         if outcome.is_err() {
@@ -201,7 +228,11 @@ impl<'o> Session<'o> {
 
     /// Reads a reply to `verb`, emits it, remembers it.
     pub fn read_reply(&mut self, phase: Phase, verb: &str) -> Result<Reply> {
-        let what = if verb == "greeting" { "the connection (the greeting)".to_string() } else { verb.to_string() };
+        let what = if verb == "greeting" {
+            "the connection (the greeting)".to_string()
+        } else {
+            verb.to_string()
+        };
         let deadline = self.deadline();
         let reply = self.read_reply_raw(phase, &what, deadline)?;
         self.emit_reply(&reply, verb);
@@ -252,17 +283,27 @@ impl<'o> Session<'o> {
                 Err(Error::new(
                     phase,
                     ErrorKind::Protocol,
-                    format!("the server sent a {} reply nobody asked for, before {before}", reply.code),
+                    format!(
+                        "the server sent a {} reply nobody asked for, before {before}",
+                        reply.code
+                    ),
                 )
                 .with_hint("replies would no longer match commands; nothing more was sent"))
             }
             Err(_) => {
                 self.broken = true;
-                let junk = self.conn.as_mut().map(|c| c.take_buffered()).unwrap_or_default();
+                let junk = self
+                    .conn
+                    .as_mut()
+                    .map(|c| c.take_buffered())
+                    .unwrap_or_default();
                 Err(Error::new(
                     phase,
                     ErrorKind::Protocol,
-                    format!("the server sent unsolicited data before {before}: {:?}", sanitize_bytes(&junk)),
+                    format!(
+                        "the server sent unsolicited data before {before}: {:?}",
+                        sanitize_bytes(&junk)
+                    ),
                 ))
             }
         }
@@ -273,12 +314,18 @@ impl<'o> Session<'o> {
         let conn = self.conn(phase)?;
         if let Err(e) = conn.write_all(bytes, deadline) {
             self.broken = true;
-            if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) {
                 self.timed_out = true;
                 return Err(Error::new(
                     phase,
                     ErrorKind::Timeout,
-                    format!("the server stopped reading while {what} was sent ({:.0} s)", self.cfg.timeout.as_secs_f64()),
+                    format!(
+                        "the server stopped reading while {what} was sent ({:.0} s)",
+                        self.cfg.timeout.as_secs_f64()
+                    ),
                 ));
             }
             return Err(Error::io(phase, &e, &format!("while sending {what}")));
@@ -290,7 +337,12 @@ impl<'o> Session<'o> {
         let shown = cmd.display(self.cfg.show_secrets);
         let redacted = !self.cfg.show_secrets && shown != cmd.display(true);
         let tls = self.is_tls();
-        self.obs.event(Event::Send { line: shown, tls, redacted, line_ending: self.cfg.line_ending });
+        self.obs.event(Event::Send {
+            line: shown,
+            tls,
+            redacted,
+            line_ending: self.cfg.line_ending,
+        });
     }
 
     /// Sends one command and reads its reply.
@@ -305,7 +357,9 @@ impl<'o> Session<'o> {
     /// Sends a group of commands in one write and reads their replies in order (RFC 2920 §3.1).
     /// Only for servers that advertised PIPELINING.
     pub fn pipeline(&mut self, cmds: &[(Command, Phase)]) -> Result<Vec<Reply>> {
-        let Some((first, first_phase)) = cmds.first() else { return Ok(vec![]) };
+        let Some((first, first_phase)) = cmds.first() else {
+            return Ok(vec![]);
+        };
         self.check_unsolicited(*first_phase, &first.verb())?;
         let mut wire = Vec::new();
         for (cmd, _) in cmds {
@@ -332,7 +386,8 @@ impl<'o> Session<'o> {
             if !matches!(reply.code, 500 | 502 | 504 | 550) {
                 return Ok(reply);
             }
-            self.obs.event(Event::info("EHLO refused; falling back to HELO"));
+            self.obs
+                .event(Event::info("EHLO refused; falling back to HELO"));
         }
         let reply = self.command(&Command::Helo(name.to_string()), Phase::Ehlo)?;
         if reply.is_positive() {
@@ -356,12 +411,19 @@ impl<'o> Session<'o> {
     /// Runs an AUTH exchange. Returns the final reply (235 on success), as data.
     pub fn auth(&mut self, mechanism: Mechanism, user: &str, password: &Secret) -> Result<Reply> {
         let name = mechanism.name().to_string();
+        self.auth_mechanism = Some(mechanism.name());
         let initial = match mechanism {
             Mechanism::Plain => Some(auth::plain(user, password)),
             Mechanism::Xoauth2 => Some(auth::xoauth2(user, password)),
             Mechanism::Login | Mechanism::CramMd5 => None,
         };
-        let mut reply = self.command(&Command::Auth { mechanism: name.clone(), initial: initial.clone() }, Phase::Auth)?;
+        let mut reply = self.command(
+            &Command::Auth {
+                mechanism: name.clone(),
+                initial: initial.clone(),
+            },
+            Phase::Auth,
+        )?;
         let mut round = 0;
         // RFC 4954 §4: each 334 carries a challenge; answer until 235 or a failure.
         while reply.code == 334 {
@@ -414,7 +476,10 @@ impl<'o> Session<'o> {
         for i in 0..count {
             let chunk = chunks.get(i).copied().unwrap_or(&[]);
             let last = i + 1 == count;
-            let cmd = Command::Bdat { size: chunk.len(), last };
+            let cmd = Command::Bdat {
+                size: chunk.len(),
+                last,
+            };
             self.check_unsolicited(Phase::Data, "BDAT")?;
             self.emit_send(&cmd);
             let mut wire = cmd.wire(self.cfg.line_ending);
@@ -433,19 +498,28 @@ impl<'o> Session<'o> {
         let lines = text.lines().count();
         let preview: Vec<String> = text.lines().take(200).map(str::to_string).collect();
         let tls = self.is_tls();
-        self.obs.event(Event::Body { bytes: wire_bytes, lines, tls, preview });
+        self.obs.event(Event::Body {
+            bytes: wire_bytes,
+            lines,
+            tls,
+            preview,
+        });
     }
 
     /// Ends the session politely: QUIT with a short grace, then close. After a protocol error
     /// the stream is out of step, so the connection is simply closed.
     pub fn quit(&mut self) -> Option<Reply> {
-        let Some(conn) = self.conn.as_mut() else { return None };
+        let conn = self.conn.as_mut()?;
         if self.broken {
             conn.shutdown();
             self.conn = None;
             return None;
         }
-        let grace = if self.timed_out { QUIT_GRACE_AFTER_TIMEOUT } else { QUIT_GRACE };
+        let grace = if self.timed_out {
+            QUIT_GRACE_AFTER_TIMEOUT
+        } else {
+            QUIT_GRACE
+        };
         let saved = self.cfg.timeout;
         self.cfg.timeout = saved.min(grace);
         let reply = self.command(&Command::Quit, Phase::Quit).ok();
@@ -472,7 +546,11 @@ impl<'o> Session<'o> {
 }
 
 fn unreachable_reply() -> Result<Reply> {
-    Err(Error::new(Phase::Data, ErrorKind::Protocol, "BDAT sent no chunk"))
+    Err(Error::new(
+        Phase::Data,
+        ErrorKind::Protocol,
+        "BDAT sent no chunk",
+    ))
 }
 
 /// What an unexpected close most likely means, by phase and port.
@@ -495,9 +573,13 @@ pub fn tls_error(phase: Phase, failure: &tls::TlsFailure) -> Error {
         message = format!("{}: {}", problem.describe(), failure.message);
     }
     let hint = match failure.cert_problem {
-        Some(_) => "fix the server's certificate; to test anyway use --insecure (or --ca-file for a private CA)",
+        Some(_) => {
+            "fix the server's certificate; to test anyway use --insecure (or --ca-file for a private CA)"
+        }
         None if failure.timed_out => "the server stopped answering during the TLS handshake",
-        None => "the server's TLS setup or version support may be broken; try --tls-backend native to compare",
+        None => {
+            "the server's TLS setup or version support may be broken; try --tls-backend native to compare"
+        }
     };
     Error::new(phase, ErrorKind::Tls(Box::new(failure.clone())), message).with_hint(hint)
 }
@@ -532,7 +614,10 @@ impl Session<'_> {
         let _ = conn.poll_unsolicited();
         let injected = conn.take_buffered();
         if !injected.is_empty() {
-            self.obs.event(Event::Discarded { bytes: injected.len(), text: sanitize_bytes(&injected) });
+            self.obs.event(Event::Discarded {
+                bytes: injected.len(),
+                text: sanitize_bytes(&injected),
+            });
             self.obs.event(Event::warning(format!(
                 "the server sent {} bytes after its 220 to STARTTLS and before TLS; they were discarded \
                  (RFC 3207 §4.2). This is how STARTTLS command injection works (CVE-2011-0411): a \
@@ -540,16 +625,28 @@ impl Session<'_> {
                 injected.len()
             )));
         }
-        let conn = self.conn.take().ok_or_else(|| Error::new(Phase::Starttls, ErrorKind::Closed, "the connection is closed"))?;
+        let conn = self.conn.take().ok_or_else(|| {
+            Error::new(
+                Phase::Starttls,
+                ErrorKind::Closed,
+                "the connection is closed",
+            )
+        })?;
         let Some(tcp) = conn.into_tcp() else {
             self.broken = true;
-            return Err(Error::new(Phase::Starttls, ErrorKind::Protocol, "STARTTLS inside TLS is not possible"));
+            return Err(Error::new(
+                Phase::Starttls,
+                ErrorKind::Protocol,
+                "STARTTLS inside TLS is not possible",
+            ));
         };
         let deadline = self.deadline();
         match tls::handshake(tcp, params, deadline) {
             Ok((stream, info)) => {
                 self.conn = Some(Connection::new(stream));
-                self.obs.event(Event::Tls { info: Box::new(info.clone()) });
+                self.obs.event(Event::Tls {
+                    info: Box::new(info.clone()),
+                });
                 self.tls = Some(info);
                 // RFC 3207 §4.2: all knowledge from before TLS is discarded; EHLO again.
                 self.caps_before_tls = self.caps.take();
@@ -561,7 +658,9 @@ impl Session<'_> {
                     self.timed_out = true;
                 }
                 let err = tls_error(Phase::TlsHandshake, &failure);
-                self.obs.event(Event::TlsFailed { failure: Box::new(failure) });
+                self.obs.event(Event::TlsFailed {
+                    failure: Box::new(failure),
+                });
                 Err(err)
             }
         }
@@ -592,7 +691,12 @@ impl Session<'_> {
             let text = sanitize_bytes(&rest[..pos]);
             let line = self.redact_line(&text, secret);
             let redacted = line != text;
-            self.obs.event(Event::Send { line, tls, redacted, line_ending: ending });
+            self.obs.event(Event::Send {
+                line,
+                tls,
+                redacted,
+                line_ending: ending,
+            });
             rest = &rest[pos + len..];
         }
         self.write(bytes, phase, "the raw bytes")
@@ -609,7 +713,12 @@ impl Session<'_> {
     /// Waits up to `wait` for a reply to begin, then reads it whole under the normal deadline.
     /// `Ok(None)` when nothing arrived in time: the session stays usable, and the reply, if it
     /// comes later, is picked up by [`Session::poll_unsolicited_reply`].
-    pub fn await_reply(&mut self, phase: Phase, verb: &str, wait: Duration) -> Result<Option<Reply>> {
+    pub fn await_reply(
+        &mut self,
+        phase: Phase,
+        verb: &str,
+        wait: Duration,
+    ) -> Result<Option<Reply>> {
         let deadline = Instant::now() + wait;
         loop {
             let conn = self.conn(phase)?;
@@ -644,7 +753,9 @@ impl Session<'_> {
         if !self.is_open() {
             return Unsolicited::Nothing;
         }
-        let Some(conn) = self.conn.as_mut() else { return Unsolicited::Nothing };
+        let Some(conn) = self.conn.as_mut() else {
+            return Unsolicited::Nothing;
+        };
         match conn.poll_unsolicited() {
             Ok(false) => Unsolicited::Nothing,
             Ok(true) => {
@@ -659,14 +770,21 @@ impl Session<'_> {
                         Unsolicited::Reply(reply)
                     }
                     Err(e) => {
-                        let junk = self.conn.as_mut().map(|c| c.take_buffered()).unwrap_or_default();
+                        let junk = self
+                            .conn
+                            .as_mut()
+                            .map(|c| c.take_buffered())
+                            .unwrap_or_default();
                         let e = if junk.is_empty() {
                             e
                         } else {
                             Error::new(
                                 Phase::Command,
                                 ErrorKind::Protocol,
-                                format!("the server sent data that is not a reply: {:?}", sanitize_bytes(&junk)),
+                                format!(
+                                    "the server sent data that is not a reply: {:?}",
+                                    sanitize_bytes(&junk)
+                                ),
                             )
                         };
                         Unsolicited::Garbage(e)

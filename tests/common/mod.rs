@@ -31,12 +31,18 @@ pub fn events<'a>(all: &'a [Value], name: &str) -> Vec<&'a Value> {
 
 /// The final `result` event.
 pub fn result(all: &[Value]) -> &Value {
-    all.iter().rev().find(|e| e["event"] == "result").expect("a result event")
+    all.iter()
+        .rev()
+        .find(|e| e["event"] == "result")
+        .expect("a result event")
 }
 
 /// Lines the client sent, as the `send` events show them.
 pub fn sent_lines(all: &[Value]) -> Vec<String> {
-    events(all, "send").iter().map(|e| e["line"].as_str().unwrap_or("").to_string()).collect()
+    events(all, "send")
+        .iter()
+        .map(|e| e["line"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 /// stdout as text.
@@ -48,7 +54,8 @@ pub fn text(out: &[u8]) -> String {
 /// when it is absent. With `SMTP_DOCTOR_REAL=required` (as .ci/run sets) absence is a failure,
 /// so CI can never silently skip the real-server tests.
 pub fn real_env() -> Option<std::collections::HashMap<String, String>> {
-    let dir = std::env::var("SMTP_DOCTOR_REAL_DIR").unwrap_or_else(|_| "/tmp/smtp-doctor-real".into());
+    let dir =
+        std::env::var("SMTP_DOCTOR_REAL_DIR").unwrap_or_else(|_| "/tmp/smtp-doctor-real".into());
     let path = std::path::Path::new(&dir).join("env");
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(
@@ -59,9 +66,15 @@ pub fn real_env() -> Option<std::collections::HashMap<String, String>> {
         ),
         Err(e) => {
             if std::env::var("SMTP_DOCTOR_REAL").as_deref() == Ok("required") {
-                panic!("SMTP_DOCTOR_REAL=required but {} is unreadable: {e}", path.display());
+                panic!(
+                    "SMTP_DOCTOR_REAL=required but {} is unreadable: {e}",
+                    path.display()
+                );
             }
-            eprintln!("note: skipping real-server test: {} not found (run tests/real/setup.sh)", path.display());
+            eprintln!(
+                "note: skipping real-server test: {} not found (run tests/real/setup.sh)",
+                path.display()
+            );
             None
         }
     }
@@ -87,6 +100,9 @@ pub fn wait_for_mail(dir: &str, needle: &str) -> Option<Vec<u8>> {
 
 /// A token unique to this test run, for finding one's own message in a shared mailbox.
 pub fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{tag}-{}-{nanos}", std::process::id())
 }

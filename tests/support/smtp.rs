@@ -260,6 +260,7 @@ pub struct SmtpServerBuilder {
     require_auth: bool,
     idle_timeout: Duration,
     bind: IpAddr,
+    port: u16,
 }
 
 struct Config {
@@ -330,6 +331,7 @@ impl Default for SmtpServerBuilder {
             require_auth: false,
             idle_timeout: Duration::from_secs(20),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
         }
     }
 }
@@ -453,6 +455,19 @@ impl SmtpServerBuilder {
     /// how long a blocked write may stall.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// Listen on a fixed loopback address and port (e.g. `127.0.0.77:587`, to test a port
+    /// rule); panics on a non-loopback address.
+    pub fn bind(mut self, addr: &str) -> Self {
+        let addr: SocketAddr = addr.parse().expect("an ip:port");
+        assert!(
+            addr.ip().is_loopback(),
+            "test servers listen on loopback only"
+        );
+        self.bind = addr.ip();
+        self.port = addr.port();
         self
     }
 
@@ -621,8 +636,8 @@ impl SmtpServerBuilder {
             idle_timeout: self.idle_timeout,
         });
 
-        let listener = TcpListener::bind(SocketAddr::new(self.bind, 0))
-            .unwrap_or_else(|e| panic!("bind {}:0: {e}", self.bind));
+        let listener = TcpListener::bind(SocketAddr::new(self.bind, self.port))
+            .unwrap_or_else(|e| panic!("bind {}:{}: {e}", self.bind, self.port));
         if config.rules.iter().any(|r| r.then == Then::NeverRead) {
             // Small receive buffer (inherited by accepted sockets), so a client writing to a
             // server that never reads blocks after kilobytes rather than megabytes.
