@@ -175,7 +175,9 @@ fn root_store(params: &TlsParams) -> Result<RootCertStore, TlsFailure> {
 /// anyway, so the report can still say what verification would have said.
 #[derive(Debug)]
 struct RecordingVerifier {
-    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    /// webpki over the trust store; `None` when the store is empty (only with `--insecure`):
+    /// then every chain is "untrusted", but signatures are still checked.
+    inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     insecure: bool,
     seen: Mutex<Seen>,
 }
@@ -195,13 +197,14 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
+        let verdict = match &self.inner {
+            Some(inner) => {
+                inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        };
         if let Ok(mut seen) = self.seen.lock() {
             seen.chain = std::iter::once(end_entity)
                 .chain(intermediates)
@@ -222,7 +225,15 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        match &self.inner {
+            Some(inner) => inner.verify_tls12_signature(message, cert, dss),
+            None => rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &provider().signature_verification_algorithms,
+            ),
+        }
     }
 
     fn verify_tls13_signature(
@@ -231,11 +242,24 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        match &self.inner {
+            Some(inner) => inner.verify_tls13_signature(message, cert, dss),
+            None => rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &provider().signature_verification_algorithms,
+            ),
+        }
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        match &self.inner {
+            Some(inner) => inner.supported_verify_schemes(),
+            None => provider()
+                .signature_verification_algorithms
+                .supported_schemes(),
+        }
     }
 }
 
@@ -281,22 +305,21 @@ fn rustls_handshake(
         ));
     }
     let inner = if roots.is_empty() {
-        // Only reachable with --insecure: verify against a throwaway root so the verdict still
-        // says "untrusted".
         None
     } else {
-        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-            .build()
-            .ok()
+        let built = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .map_err(|e| failure(params, format!("certificate verifier: {e}")))?;
+        Some(built)
     };
-    let verifier = match inner {
-        Some(inner) => Arc::new(RecordingVerifier {
-            inner,
-            insecure: params.insecure,
-            seen: Mutex::default(),
-        }),
-        None => return insecure_without_roots(tcp, params, deadline),
-    };
+    let verifier = Arc::new(RecordingVerifier {
+        inner,
+        insecure: params.insecure,
+        seen: Mutex::default(),
+    });
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| failure(params, format!("TLS configuration: {e}")))?
@@ -433,107 +456,6 @@ fn drive_rustls(
         conn.write_tls(tcp).map_err(HandshakeError::Io)?;
     }
     Ok(())
-}
-
-/// `--insecure` with an empty trust store: nothing can verify, so accept and say "untrusted".
-fn insecure_without_roots(
-    tcp: TcpStream,
-    params: &TlsParams,
-    deadline: Instant,
-) -> Result<(Stream, TlsInfo), TlsFailure> {
-    #[derive(Debug)]
-    struct AcceptAll(Arc<rustls::crypto::CryptoProvider>);
-    impl ServerCertVerifier for AcceptAll {
-        fn verify_server_cert(
-            &self,
-            _: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            m: &[u8],
-            c: &CertificateDer<'_>,
-            d: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                m,
-                c,
-                d,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn verify_tls13_signature(
-            &self,
-            m: &[u8],
-            c: &CertificateDer<'_>,
-            d: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                m,
-                c,
-                d,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| failure(params, format!("TLS configuration: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAll(provider())))
-        .with_no_client_auth();
-    let name = ServerName::try_from(params.server_name.clone()).map_err(|_| {
-        failure(
-            params,
-            format!("`{}` is not a valid TLS server name", params.server_name),
-        )
-    })?;
-    let mut conn = ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| failure(params, format!("TLS setup: {e}")))?;
-    let mut tcp = tcp;
-    drive_rustls(&mut conn, &mut tcp, deadline).map_err(|e| {
-        let mut f = failure(params, "the TLS handshake failed".into());
-        if let HandshakeError::Timeout = e {
-            f.timed_out = true;
-            f.message = "the TLS handshake timed out".into();
-        }
-        f
-    })?;
-    let chain: Vec<CertInfo> = conn
-        .peer_certificates()
-        .unwrap_or_default()
-        .iter()
-        .map(|c| CertInfo::from_der(c))
-        .collect();
-    let info = TlsInfo {
-        backend: "rustls",
-        version: format!("{:?}", conn.protocol_version()),
-        cipher: conn
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default(),
-        server_name: params.server_name.clone(),
-        matched_name: chain
-            .first()
-            .and_then(|c| c.matching_name(&params.server_name)),
-        chain,
-        verified: false,
-        verify_error: Some("no trust store to verify against".into()),
-        cert_problem: Some(CertProblem::Untrusted),
-        insecure: true,
-    };
-    Ok((
-        Stream::Rustls(Box::new(rustls::StreamOwned::new(conn, tcp))),
-        info,
-    ))
 }
 
 fn native_handshake(
