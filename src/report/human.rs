@@ -365,3 +365,153 @@ impl<W: Write> Observer for HumanRenderer<W> {
         }
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    //! The transcript as a user sees it, from a fixed series of events (no clock, no network):
+    //! a change to the markers or wording shows up as a snapshot diff.
+    use super::*;
+    use crate::cli::LineEnding;
+    use crate::explain::{self, Context};
+    use crate::net::cert::CertInfo;
+    use crate::net::tls::TlsInfo;
+    use crate::smtp::reply::{Reply, parse_reply};
+
+    fn reply_event(text: &str, tls: bool, verb: &str) -> Event {
+        let reply: Reply = parse_reply(text).unwrap();
+        let explanation = reply.is_error().then(|| {
+            let ctx = Context {
+                command: Some(verb.into()),
+                port: Some(25),
+                tls,
+                ..Default::default()
+            };
+            Box::new(explain::explain(&reply, &ctx))
+        });
+        Event::Reply {
+            code: reply.code,
+            enhanced: reply.enhanced.map(|e| e.to_string()),
+            lines: reply.lines.clone(),
+            permanent: reply.is_permanent(),
+            tls,
+            reply: Box::new(reply),
+            explanation,
+        }
+    }
+
+    fn send(line: &str, tls: bool) -> Event {
+        Event::Send {
+            line: line.into(),
+            tls,
+            redacted: false,
+            line_ending: LineEnding::Crlf,
+        }
+    }
+
+    fn session() -> Vec<Event> {
+        let leaf = CertInfo {
+            subject: "CN=mx1.example.com".into(),
+            common_name: Some("mx1.example.com".into()),
+            sans: vec!["mx1.example.com".into()],
+            issuer: "CN=Example CA".into(),
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2027-02-02T00:00:00Z".into(),
+            days_left: 61,
+            self_signed: false,
+        };
+        let tls = TlsInfo {
+            backend: "rustls",
+            version: "TLS 1.3".into(),
+            cipher: "TLS_AES_256_GCM_SHA384".into(),
+            server_name: "mx1.example.com".into(),
+            chain: vec![leaf],
+            verified: true,
+            verify_error: None,
+            cert_problem: None,
+            matched_name: Some("mx1.example.com".into()),
+            insecure: false,
+        };
+        vec![
+            Event::Trying {
+                host: "mx1.example.com".into(),
+                address: "192.0.2.10".into(),
+                port: 25,
+            },
+            Event::Connect {
+                host: "mx1.example.com".into(),
+                address: "192.0.2.10:25".into(),
+                ok: true,
+                elapsed_ms: 12,
+                error: None,
+            },
+            reply_event("220 mx1.example.com ESMTP\r\n", false, "greeting"),
+            send("EHLO client.example.net", false),
+            reply_event("250-mx1.example.com\r\n250 STARTTLS\r\n", false, "EHLO"),
+            send("STARTTLS", false),
+            reply_event("220 2.0.0 Ready to start TLS\r\n", false, "STARTTLS"),
+            Event::Tls {
+                info: Box::new(tls),
+            },
+            send("EHLO client.example.net", true),
+            reply_event("250-mx1.example.com\r\n250 PIPELINING\r\n", true, "EHLO"),
+            send("AUTH PLAIN ***", true),
+            reply_event("235 2.7.0 Authentication successful\r\n", true, "AUTH"),
+            send("RCPT TO:<nobody@example.com>", true),
+            reply_event(
+                "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in virtual mailbox table\r\n",
+                true,
+                "RCPT",
+            ),
+            Event::warning("the server still advertises STARTTLS after TLS started"),
+            Event::Discarded {
+                bytes: 14,
+                text: "250 injected\\r\\n".into(),
+            },
+            Event::Error {
+                phase: "rcpt".into(),
+                kind: "permanent-reply".into(),
+                message: "the server permanently refused every recipient".into(),
+                hint: Some("check the address".into()),
+                exit_code: 7,
+            },
+        ]
+    }
+
+    fn render(opts: HumanOptions) -> String {
+        let mut out = Vec::new();
+        let mut r = HumanRenderer::new(&mut out, opts);
+        for e in session() {
+            r.event(e);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn transcript_markers() {
+        insta::assert_snapshot!(render(HumanOptions::default()));
+    }
+
+    #[test]
+    fn transcript_with_visible_crlf() {
+        insta::assert_snapshot!(render(HumanOptions {
+            show_crlf: true,
+            ..Default::default()
+        }));
+    }
+
+    #[test]
+    fn quiet_transcript_keeps_errors_only() {
+        insta::assert_snapshot!(render(HumanOptions {
+            quiet: true,
+            ..Default::default()
+        }));
+    }
+
+    #[test]
+    fn verbose_transcript_explains_in_full() {
+        insta::assert_snapshot!(render(HumanOptions {
+            verbose: 1,
+            ..Default::default()
+        }));
+    }
+}
