@@ -161,7 +161,9 @@ fn auth_login_failure_suggests_app_passwords() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--starttls",
             "-a",
             "login",

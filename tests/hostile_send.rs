@@ -22,7 +22,9 @@ fn run(srv: &SmtpServer, extra: &[&str]) -> Run {
     let mut args: Vec<String> = vec![
         "send".into(),
         "-s".into(),
-        format!("localhost:{}", srv.port()),
+        srv.arg(),
+        "--sni".into(),
+        "localhost".into(),
     ];
     args.extend(["--to", "user@example.test", "--ca-file", &ca].map(String::from));
     args.extend(extra.iter().map(|s| s.to_string()));

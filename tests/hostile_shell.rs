@@ -23,7 +23,9 @@ fn run(srv: &SmtpServer, script: &str, extra: &[&str]) -> Run {
     let out = smtp_doctor()
         .args([
             "shell",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--ca-file",
             &ca,
             "--timeout",

@@ -84,7 +84,9 @@ fn human_transcript_uses_the_spec_markers() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--to",
             "user@example.test",
             "--ca-file",
@@ -95,7 +97,7 @@ fn human_transcript_uses_the_spec_markers() {
         .get_output()
         .clone();
     let t = text(&out.stdout);
-    assert!(t.contains("=== Trying localhost [127.0.0.1]:"), "{t}");
+    assert!(t.contains("=== Trying [127.0.0.1]:"), "{t}");
     assert!(t.contains("=== Connected in "), "{t}");
     assert!(t.contains("<-  220 "), "{t}");
     assert!(t.contains(" -> EHLO "), "{t}");
@@ -115,7 +117,9 @@ fn starttls_then_ehlo_again_and_message_inside_tls() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--to",
             "user@example.test",
             "--ca-file",
@@ -148,7 +152,9 @@ fn implicit_tls_on_connect() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--tls-on-connect",
             "--to",
             "user@example.test",
@@ -242,7 +248,9 @@ fn cert_failure(kind: CertKind, expect: &str) {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--to",
             "user@example.test",
             "--ca-file",
@@ -292,7 +300,9 @@ fn insecure_still_reports_what_verification_would_have_said() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--to",
             "user@example.test",
             "--ca-file",
@@ -320,7 +330,9 @@ fn implicit_tls_with_bad_certificate_exits_5() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--tls-on-connect",
             "--to",
             "user@example.test",
@@ -341,7 +353,9 @@ fn auth_with(mech: &str) -> (SmtpServer, std::process::Output) {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--starttls",
             "-a",
             mech,
@@ -423,7 +437,9 @@ fn wrong_password_exits_6() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--starttls",
             "-a",
             "plain",
@@ -453,7 +469,9 @@ fn show_secrets_reveals_the_auth_payload() {
         .args([
             "send",
             "-s",
-            &format!("localhost:{}", srv.port()),
+            &srv.arg(),
+            "--sni",
+            "localhost",
             "--starttls",
             "-a",
             "plain",

@@ -85,29 +85,33 @@ fn the_prompt_shows_host_port_tls_auth_and_phase() {
         .auth_credentials("tester", "pw")
         .start();
     let state = tempfile::tempdir().unwrap();
-    let target = format!("localhost:{}", srv.port());
+    let target = srv.arg();
     let ca = TestCerts::get().ca_file().display().to_string();
-    let mut p = spawn(&[&target, "--ca-file", &ca], state.path(), false);
+    let mut p = spawn(
+        &[&target, "--sni", "localhost", "--ca-file", &ca],
+        state.path(),
+        false,
+    );
     let mut seen = String::new();
     let port = srv.port();
     expect(
         &mut p,
-        &format!("localhost:{port} plain greeted> "),
+        &format!("127.0.0.1:{port} plain greeted> "),
         &mut seen,
     );
     keys(&mut p, "EHLO me.example\r");
     expect(
         &mut p,
-        &format!("localhost:{port} plain ready> "),
+        &format!("127.0.0.1:{port} plain ready> "),
         &mut seen,
     );
     keys(&mut p, "/starttls\r");
-    expect(&mut p, &format!("localhost:{port} TLS ready> "), &mut seen);
+    expect(&mut p, &format!("127.0.0.1:{port} TLS ready> "), &mut seen);
     keys(&mut p, "/auth PLAIN tester pw\r");
     expect(&mut p, "235 ", &mut seen);
     expect(
         &mut p,
-        &format!("localhost:{port} TLS+auth ready> "),
+        &format!("127.0.0.1:{port} TLS+auth ready> "),
         &mut seen,
     );
     keys(&mut p, "MAIL FROM:<a@me.example>\r");

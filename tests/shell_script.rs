@@ -51,8 +51,8 @@ fn the_readme_example_starts_tls_and_says_ehlo_again() {
     let srv = SmtpServer::builder().starttls(CertKind::Valid).start();
     let script =
         "EHLO me.example\n/expect 250\n/starttls\nMAIL FROM:<a@me.example>\n/expect 250\nQUIT\n";
-    let target = format!("localhost:{}", srv.port());
-    let (code, out) = run(&target, script, &["--ca-file", &ca()]);
+    let target = srv.arg();
+    let (code, out) = run(&target, script, &["--sni", "localhost", "--ca-file", &ca()]);
     assert_eq!(code, 0, "{out}");
     let records = srv.session_records();
     assert!(records[0].tls, "TLS was started");
@@ -340,9 +340,9 @@ fn refused_starttls_exits_5_unless_expected() {
 fn an_untrusted_certificate_fails_starttls_with_exit_5() {
     let srv = SmtpServer::builder().starttls(CertKind::SelfSigned).start();
     let (code, out) = run(
-        &format!("localhost:{}", srv.port()),
+        &srv.arg(),
         "EHLO me.example\n/starttls\nNOOP\n",
-        &["--ca-file", &ca()],
+        &["--sni", "localhost", "--ca-file", &ca()],
     );
     assert_eq!(code, 5, "{out}");
     assert!(out.contains("self-signed"), "{out}");
@@ -591,9 +591,9 @@ fn implicit_tls_with_tls_flag_and_on_a_second_connect() {
         plain.arg()
     );
     let (code, out) = run(
-        &format!("localhost:{}", tls.port()),
+        &tls.arg(),
         &script,
-        &["--tls", "--ca-file", &ca()],
+        &["--tls", "--sni", "localhost", "--ca-file", &ca()],
     );
     assert_eq!(code, 0, "{out}");
     assert!(
