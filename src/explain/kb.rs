@@ -160,7 +160,7 @@ pub struct Entry {
     /// Enhanced codes it applies to; empty means any.
     pub enhanced: Vec<EnhancedPattern>,
     /// Case-insensitive pattern on the reply text (for symptoms: on pasted text).
-    pub pattern: Option<Regex>,
+    pub pattern: Option<Pattern>,
     pub when: When,
     /// For symptoms: the symptom name.
     pub symptom: Option<String>,
@@ -187,7 +187,46 @@ pub struct When {
     pub line_ending: Option<String>,
     /// AUTH mechanisms (upper case), any of which matches.
     pub auth_mechanisms: Vec<String>,
-    pub greeting: Option<Regex>,
+    pub greeting: Option<Pattern>,
+}
+
+/// A case-insensitive pattern, compiled on first use. The knowledge base holds hundreds of
+/// them and explaining one reply needs only the few filed under its code: compiling them all
+/// up front cost most of a run's time (70 ms) and memory. `load()` checks every pattern's
+/// syntax, and the test suite compiles every one, so `regex()` cannot fail in a tested build.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(source: &str) -> Result<Pattern, String> {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(Pattern {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The compiled pattern (None only if compiling failed, which the tests rule out).
+    pub fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| compile(&self.source).ok())
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex().is_some_and(|re| re.is_match(text))
+    }
+
+    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        self.regex()?.find(text)
+    }
 }
 
 impl When {
@@ -546,7 +585,7 @@ fn build_entry(
     let mut errors = Vec::new();
     let id = raw.id;
     let err = |errors: &mut Vec<String>, msg: String| errors.push(format!("{file}: {id}: {msg}"));
-    let pattern = match raw.pattern.as_deref().map(compile) {
+    let pattern = match raw.pattern.as_deref().map(Pattern::new) {
         None => None,
         Some(Ok(re)) => Some(re),
         Some(Err(e)) => {
@@ -600,7 +639,7 @@ fn build_entry(
         );
     }
     if let Some(g) = raw_when.greeting {
-        match compile(&g) {
+        match Pattern::new(&g) {
             Ok(re) => when.greeting = Some(re),
             Err(e) => err(
                 &mut errors,

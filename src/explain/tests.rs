@@ -49,6 +49,10 @@ fn kb_entries_have_unique_ids_sources_fixes_and_compiled_patterns() {
         if e.kind == EntryKind::Known {
             assert!(e.pattern.is_some(), "{} has no pattern", e.id);
         }
+        // Patterns compile lazily at run time; here every one of them must compile.
+        for p in e.pattern.iter().chain(e.when.greeting.iter()) {
+            assert!(p.regex().is_some(), "{}: a pattern does not compile", e.id);
+        }
     }
     for b in kb.basic.values() {
         assert!(

@@ -126,6 +126,7 @@ impl Connection {
         }
         let stream = self.stream().map_err(ReadError::Io)?;
         let _ = stream.tcp().set_read_timeout(Some(left));
+        quick_ack(stream.tcp());
         let mut chunk = [0u8; READ_CHUNK];
         match stream.read(&mut chunk) {
             Ok(0) => Err(ReadError::Closed {
@@ -239,6 +240,17 @@ impl Connection {
             let _ = s.tcp().shutdown(Shutdown::Both);
         }
     }
+}
+
+/// Acknowledges what arrives at once instead of after the delayed-ACK timer (about 40 ms on
+/// Linux). Servers that leave Nagle's algorithm on (Postfix with TLS 1.3 sends its session
+/// tickets, then holds the next reply until they are acknowledged) would otherwise stall every
+/// exchange by that timer. Linux resets the flag after use, so it is set before every read.
+pub(crate) fn quick_ack(tcp: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = tcp;
 }
 
 fn is_close(e: &io::Error) -> bool {

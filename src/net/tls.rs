@@ -133,10 +133,44 @@ fn failure(params: &TlsParams, message: String) -> TlsFailure {
     }
 }
 
-/// The system trust store, loaded once per process.
+/// The system trust store, loaded once per process. Where the system keeps one PEM bundle
+/// (as every Linux distribution does), reading that single file takes a millisecond or two;
+/// rustls-native-certs would also read every hashed file in the certificates directory, which
+/// costs tens of milliseconds per run. Elsewhere, or when no bundle exists, it is the fallback.
 fn native_roots() -> &'static Vec<CertificateDer<'static>> {
     static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+    ROOTS.get_or_init(|| {
+        if let Some(certs) = system_bundle() {
+            return certs;
+        }
+        rustls_native_certs::load_native_certs().certs
+    })
+}
+
+/// The distribution's CA bundle (SSL_CERT_FILE first, as OpenSSL does), when readable and
+/// non-empty.
+fn system_bundle() -> Option<Vec<CertificateDer<'static>>> {
+    const BUNDLES: &[&str] = &[
+        "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Arch, Gentoo
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // Fedora, RHEL
+        "/etc/pki/tls/certs/ca-bundle.crt",   // older RHEL
+        "/etc/ssl/ca-bundle.pem",             // openSUSE
+        "/etc/ssl/cert.pem",                  // Alpine, BSDs
+    ];
+    let from_env = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let candidates = from_env
+        .into_iter()
+        .chain(BUNDLES.iter().map(PathBuf::from));
+    for path in candidates {
+        let Ok(iter) = CertificateDer::pem_file_iter(&path) else {
+            continue;
+        };
+        let certs: Vec<_> = iter.filter_map(|c| c.ok()).collect();
+        if !certs.is_empty() {
+            return Some(certs);
+        }
+    }
+    None
 }
 
 fn ca_file_certs(params: &TlsParams) -> Result<Vec<CertificateDer<'static>>, TlsFailure> {
@@ -427,6 +461,7 @@ fn drive_rustls(
         }
         let _ = tcp.set_read_timeout(Some(left));
         let _ = tcp.set_write_timeout(Some(left));
+        super::stream::quick_ack(tcp);
         match conn.complete_io(tcp) {
             Ok((0, 0)) if conn.is_handshaking() && !conn.wants_write() => {
                 return Err(HandshakeError::Io(std::io::Error::new(
