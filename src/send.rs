@@ -22,10 +22,6 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-// The connection helpers moved to `connect` (shared with `shell`); their old paths stay valid.
-#[allow(unused_imports)]
-pub use crate::connect::{family, host_addresses, tls_params};
-
 /// How TLS is used (SPEC.md port rules: 465 implicit, 587 STARTTLS required, 25 when offered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -329,7 +325,7 @@ fn transact(
     }
 
     let sni = args.sni.clone().unwrap_or_else(|| host.clone());
-    let params = tls_params(global, &sni);
+    let params = connect::tls_params(global, &sni);
     let timeout = Duration::from_secs_f64(global.timeout);
     let cfg = SessionConfig {
         timeout,

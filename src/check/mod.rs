@@ -110,7 +110,7 @@ fn check_target(
             // exactly as `send --server` does.
             let cache = RefCell::new(None);
             let lookup = |h: &str| -> Result<Vec<IpAddr>> {
-                crate::send::host_addresses(h, 25, plan.family, &mut cache.borrow_mut(), global)
+                crate::connect::host_addresses(h, 25, plan.family, &mut cache.borrow_mut(), global)
                     .map(|addrs| addrs.into_iter().map(|a| a.ip()).collect())
             };
             discovery::discover_server(host, plan.family, &lookup, resolver)

@@ -140,7 +140,9 @@ pub struct TlsSettings {
 pub struct Plan {
     pub targets: Vec<Target>,
     pub ports: Vec<PortSpec>,
-    pub ehlo: String,
+    /// `--ehlo`; without it each probe uses `send::default_ehlo` of its own connection (this
+    /// host's FQDN, or the address literal of our end, RFC 5321 §4.1.4).
+    pub ehlo: Option<String>,
     pub sni: Option<String>,
     pub concurrency: usize,
     pub timeout: Duration,
@@ -208,8 +210,10 @@ impl Plan {
                 "nothing to check: give a mail domain, or --server HOST",
             ));
         }
-        let ehlo = args.ehlo.clone().unwrap_or_else(crate::send::client_name);
-        check_argument("EHLO name", &ehlo).map_err(Error::usage)?;
+        let ehlo = args.ehlo.clone();
+        if let Some(name) = &ehlo {
+            check_argument("EHLO name", name).map_err(Error::usage)?;
+        }
         if let Some(sni) = &args.sni {
             check_host(sni).map_err(|e| Error::usage(format!("--sni: {e}")))?;
         }
@@ -225,7 +229,7 @@ impl Plan {
             concurrency: usize::from(args.concurrency).max(1),
             timeout: Duration::from_secs_f64(global.timeout),
             connect_timeout: Duration::from_secs_f64(global.connect_timeout),
-            family: crate::send::family(global),
+            family: crate::connect::family(global),
             dns_server,
             tls: TlsSettings {
                 backend: global.tls_backend,

@@ -410,6 +410,10 @@ fn probe(spec: &ProbeSpec, plan: &Plan, obs: &mut ProbeObserver<'_>, r: &mut Pro
         });
         return;
     };
+    let ehlo = plan
+        .ehlo
+        .clone()
+        .unwrap_or_else(|| crate::send::default_ehlo(tcp.local_addr().ok()));
     let params = tls_params(plan, &spec.sni);
     // Implicit TLS (RFC 8314 §3): the handshake comes before any SMTP.
     let (stream, info) = if spec.role == Role::Tls {
@@ -447,7 +451,7 @@ fn probe(spec: &ProbeSpec, plan: &Plan, obs: &mut ProbeObserver<'_>, r: &mut Pro
         port,
     };
     let mut session = Session::new(stream, info, obs, cfg);
-    if let Err(e) = converse(spec, plan, &params, &mut session, r) {
+    if let Err(e) = converse(spec, &ehlo, &params, &mut session, r) {
         if let ErrorKind::Tls(f) = &e.kind {
             r.tls = Some(TlsReport::from_failure(
                 f,
@@ -479,7 +483,7 @@ fn context(verb: &str, port: u16, tls: bool, greeting: Option<&Reply>) -> Contex
 /// The SMTP part of the probe.
 fn converse(
     spec: &ProbeSpec,
-    plan: &Plan,
+    ehlo_name: &str,
     params: &TlsParams,
     s: &mut Session<'_>,
     r: &mut ProbeReport,
@@ -497,7 +501,7 @@ fn converse(
         r.state = State::GreetingRefused;
         return Ok(());
     }
-    let ehlo = hello(s, &plan.ehlo, port, &greeting)?;
+    let ehlo = hello(s, ehlo_name, port, &greeting)?;
     let accepted = ehlo.accepted;
     r.ehlo = Some(ehlo);
     if !accepted {
@@ -552,7 +556,7 @@ fn converse(
         r.tls = Some(TlsReport::from_info(t, "starttls", &spec.host));
     }
     // RFC 3207 §4.2: everything learnt before TLS is discarded; EHLO again.
-    let ehlo = hello(s, &plan.ehlo, port, &greeting)?;
+    let ehlo = hello(s, ehlo_name, port, &greeting)?;
     let accepted = ehlo.accepted;
     r.ehlo_after_tls = Some(ehlo);
     if !accepted {
