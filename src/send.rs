@@ -708,9 +708,8 @@ fn transaction(plan: &Plan, args: &SendArgs, s: &mut Session<'_>, out: &mut Outc
     if accepted == 0 {
         let first = rcpt_replies.iter().find(|r| !r.is_positive()).cloned();
         if let Some(Reply { code: 354, .. }) = data_reply {
-            // RFC 2920 §3.1: DATA was accepted though no recipient was; send an empty message's
-            // terminator... no: end the transaction without content by closing it with RSET
-            // is not possible in DATA mode, so send the lone dot the RFC prescribes.
+            // RFC 2920 §3.1: the pipelined DATA got 354 although no recipient was accepted;
+            // the client must still end the data with a lone dot (the server then refuses it).
             let _ = s.send_data(b"");
         }
         let reply = first

@@ -99,8 +99,8 @@ fn healthy_domain_with_two_mx_srv_and_three_ports_exits_0() {
         common::events(&run.events, "finding").len(),
         run.findings().len()
     );
-    assert_eq!(common::result(&run.events)["command"], "check");
-    assert_eq!(common::result(&run.events)["exit_code"], 0);
+    assert_eq!(common::report(&run.events)["command"], "check");
+    assert_eq!(common::report(&run.events)["exit_code"], 0);
 }
 
 #[test]

@@ -148,7 +148,7 @@ fn a_certificate_from_an_unknown_ca_is_untrusted() {
     cmd.args(["single.test.example", "--ports", &port(&smtp, "smtp")]);
     let out = cmd.output().unwrap();
     let events = common::json_lines(&out.stdout);
-    let report = &common::result(&events)["report"];
+    let report = common::report(&events);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         report["findings"]

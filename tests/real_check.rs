@@ -73,7 +73,7 @@ impl Real {
         let events = common::json_lines(&out.stdout);
         Run {
             code: out.status.code().unwrap_or(-1),
-            report: common::result(&events)["report"].clone(),
+            report: common::report(&events).clone(),
         }
     }
 

@@ -271,17 +271,16 @@ fn print_summary(report: &TargetReport, opts: render::RenderOptions, verdict: bo
     let _ = stdout.write_all(&buf).and_then(|_| stdout.flush());
 }
 
-/// Emits the `result` event with the report; returns the exit code.
+/// Emits the final `report` event; returns the exit code.
 fn finish(report: &CheckReport, out: &mut Output) -> u8 {
     let ok = report.exit_code == crate::exit::SUCCESS;
     let marker = if ok { "===" } else { "***" };
     let mut data = serde_json::Map::new();
     data.insert("command".into(), "check".into());
-    data.insert(
-        "report".into(),
-        serde_json::to_value(report).unwrap_or_default(),
-    );
-    out.obs.event(Event::Result {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(report) {
+        data.extend(fields);
+    }
+    out.obs.event(Event::Report {
         summary: vec![format!("{marker} {}", sanitize(&report.verdict))],
         ok,
         exit_code: report.exit_code,

@@ -355,7 +355,7 @@ impl<W: Write> Observer for HumanRenderer<W> {
                     self.line(Style::Error, &format!("***   {}", sanitize(&h)));
                 }
             }
-            Event::Result { summary, ok, .. } => {
+            Event::Result { summary, ok, .. } | Event::Report { summary, ok, .. } => {
                 let style = if ok { Style::Tool } else { Style::Error };
                 for l in summary {
                     self.line(style, &l);

@@ -100,6 +100,16 @@ pub enum Event {
         #[serde(flatten)]
         data: serde_json::Map<String, serde_json::Value>,
     },
+    /// The final event of `check`: the whole report (SPEC.md: "check ends with a report
+    /// object"), its fields at the top level. `summary` is the human verdict line.
+    Report {
+        #[serde(skip)]
+        summary: Vec<String>,
+        ok: bool,
+        exit_code: u8,
+        #[serde(flatten)]
+        data: serde_json::Map<String, serde_json::Value>,
+    },
     /// A local error (`***`).
     Error {
         phase: String,

@@ -4,7 +4,7 @@
 //! out, a TLS server that only speaks TLS 1.1).
 #![allow(dead_code)]
 
-use crate::common::{json_lines, result, smtp_doctor};
+use crate::common::{json_lines, smtp_doctor};
 use crate::support::dns::DnsServerBuilder;
 use crate::support::{CertKind, DnsServer, SmtpServer, TestCerts};
 use serde_json::Value;
@@ -46,9 +46,9 @@ pub struct Run {
 }
 
 impl Run {
-    /// The `report` object of the final `result` event.
+    /// The final `report` event (the report's fields at its top level).
     pub fn report(&self) -> &Value {
-        &result(&self.events)["report"]
+        crate::common::report(&self.events)
     }
 
     /// The report of the (first) target.

@@ -29,12 +29,22 @@ pub fn events<'a>(all: &'a [Value], name: &str) -> Vec<&'a Value> {
     all.iter().filter(|e| e["event"] == name).collect()
 }
 
-/// The final `result` event.
+/// The final `result` event (`send`, `shell`).
 pub fn result(all: &[Value]) -> &Value {
     all.iter()
         .rev()
         .find(|e| e["event"] == "result")
         .expect("a result event")
+}
+
+/// The final `report` event of `check`, which must be the last line.
+pub fn report(all: &[Value]) -> &Value {
+    let last = all.last().expect("some events");
+    assert_eq!(
+        last["event"], "report",
+        "check must end with its report: {last}"
+    );
+    last
 }
 
 /// Lines the client sent, as the `send` events show them.
