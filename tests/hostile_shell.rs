@@ -208,3 +208,18 @@ fn auth_offered_in_plaintext_is_refused() {
             .any(|c| c.to_ascii_uppercase().starts_with("AUTH"))
     );
 }
+
+#[test]
+fn unsolicited_reply_stops_a_script_with_a_protocol_error() {
+    let srv = SmtpServer::builder()
+        .misbehave(Misbehave::Unsolicited(Step::Greeting))
+        .start();
+    let r = run(&srv, TRANSACTION, &[]);
+    check("unsolicited after greeting", &r, 9, 5.0);
+    // Only the closing QUIT: no EHLO went out to be "answered" by the surprise.
+    assert!(
+        srv.commands().iter().all(|c| c == "QUIT"),
+        "the surprise must not be taken as the reply to EHLO: {:?}",
+        srv.commands()
+    );
+}

@@ -618,9 +618,24 @@ fn a_reply_nobody_asked_for_is_shown_before_the_next_line() {
         .misbehave(Misbehave::Unsolicited(Step::cmd("EHLO")))
         .start();
     let (code, out) = run(&srv.arg(), "EHLO me.example\nNOOP\n/expect 250\n", &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 9, "a script stops on a reply nobody asked for: {out}");
     assert!(out.contains("<-  250 surprise"), "{out}");
     assert!(out.contains("came unasked"), "{out}");
+    assert!(out.contains("nobody asked for"), "{out}");
+    assert!(
+        !srv.commands().iter().any(|c| c == "NOOP"),
+        "nothing sent after it"
+    );
+    // An /expect right after it checks that reply instead, and the script goes on.
+    let srv = SmtpServer::builder()
+        .misbehave(Misbehave::Unsolicited(Step::cmd("EHLO")))
+        .start();
+    let (code, out) = run(
+        &srv.arg(),
+        "EHLO me.example\n/expect 250 surprise\nNOOP\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
 }
 
 #[test]

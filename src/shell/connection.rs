@@ -108,6 +108,14 @@ impl Shell<'_> {
                     self.info("the server closed the session (421); /connect to start a new one");
                 } else {
                     self.warn("that reply came unasked (or late): replies no longer line up with commands one to one");
+                    // A script cannot trust what follows (RFC 5321 §4.1: one reply per
+                    // command): it stops with a protocol error unless the next line is an
+                    // `/expect` about this very reply. Interactively, the user decides.
+                    self.refused(Error::new(
+                        Phase::Command,
+                        ErrorKind::Protocol,
+                        format!("the server sent a {} reply nobody asked for", reply.code),
+                    ));
                 }
                 self.last = Some((reply, "unsolicited".into()));
             }
