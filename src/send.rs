@@ -341,7 +341,6 @@ fn transact(
     } else {
         (crate::net::stream::Stream::Plain(tcp), None)
     };
-    out.tls = tls_info.clone();
     let mut session = Session::new(stream, tls_info, obs, cfg);
     let result = converse(plan, args, &ehlo, &params, &mut session, out);
     out.tls = session.tls.clone();

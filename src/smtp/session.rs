@@ -252,34 +252,24 @@ impl<'o> Session<'o> {
     /// with commands (RFC 5321 §4.1; RFC 2920 §3 only allows batching when PIPELINING is used).
     /// A 421 is the exception: a server may announce its shutdown at any time (§3.8).
     fn check_unsolicited(&mut self, phase: Phase, before: &str) -> Result<()> {
-        let conn = self.conn(phase)?;
-        let pending = match conn.poll_unsolicited() {
-            Ok(p) => p,
-            Err(ReadError::Closed { .. }) => {
+        self.conn(phase)?;
+        match self.poll_unsolicited_reply() {
+            Unsolicited::Nothing => Ok(()),
+            Unsolicited::Closed => Err(Error::new(
+                phase,
+                ErrorKind::Closed,
+                format!("the server closed the connection before {before} could be sent"),
+            )),
+            Unsolicited::Reply(reply) if reply.code == 421 => {
                 self.broken = true;
-                return Err(Error::new(
+                Err(Error::new(
                     phase,
-                    ErrorKind::Closed,
-                    format!("the server closed the connection before {before} could be sent"),
-                ));
+                    ErrorKind::Reply(Box::new(reply)),
+                    format!("the server is closing the session (421) before {before}"),
+                ))
             }
-            Err(_) => false,
-        };
-        if !pending {
-            return Ok(());
-        }
-        let deadline = Instant::now() + UNSOLICITED_GRACE;
-        match self.read_reply_raw(phase, "nothing (unsolicited)", deadline) {
-            Ok(reply) => {
-                self.emit_reply(&reply, "unsolicited");
+            Unsolicited::Reply(reply) => {
                 self.broken = true;
-                if reply.code == 421 {
-                    return Err(Error::new(
-                        phase,
-                        ErrorKind::Reply(Box::new(reply)),
-                        format!("the server is closing the session (421) before {before}"),
-                    ));
-                }
                 Err(Error::new(
                     phase,
                     ErrorKind::Protocol,
@@ -290,19 +280,15 @@ impl<'o> Session<'o> {
                 )
                 .with_hint("replies would no longer match commands; nothing more was sent"))
             }
-            Err(_) => {
+            // Whatever it was (not a reply, or a reply left unfinished), it was not asked for.
+            Unsolicited::Garbage(e) => {
                 self.broken = true;
-                let junk = self
-                    .conn
-                    .as_mut()
-                    .map(|c| c.take_buffered())
-                    .unwrap_or_default();
                 Err(Error::new(
                     phase,
                     ErrorKind::Protocol,
                     format!(
-                        "the server sent unsolicited data before {before}: {:?}",
-                        sanitize_bytes(&junk)
+                        "the server sent unsolicited data before {before}: {}",
+                        e.message
                     ),
                 ))
             }
